@@ -1,0 +1,231 @@
+"""The audit log: append-only, every entry hash-chained to the previous one.
+
+hash(n) = HMAC-SM3(key, hash(n-1) || canonical JSON of entry n). SM3 (GB/T 32905) comes from
+OpenSSL through hashlib, or gmssl where OpenSSL lacks it. The key (YIWANG_AUDIT_KEY, else
+derived from SECRET_KEY) means a person with write access to the database alone cannot forge
+a consistent chain. Appends are serialised by locking the AuditHead row, which also records the
+last sequence and hash so that deleting the newest entries is detected too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+
+from yiwang.core.models import AuditEntry, AuditHead
+
+GENESIS = "0" * 64
+
+
+def _sm3_factory():
+    try:
+        hashlib.new("sm3")
+        return lambda data=b"": hashlib.new("sm3", data)
+    except ValueError:  # OpenSSL built without SM3: fall back to gmssl (pure Python)
+        from gmssl import sm3, func
+
+        class _GmsslSm3:
+            digest_size = 32
+            block_size = 64
+
+            def __init__(self, data: bytes = b""):
+                self._data = bytearray(data)
+
+            def update(self, data: bytes) -> None:
+                self._data.extend(data)
+
+            def copy(self):
+                return _GmsslSm3(bytes(self._data))
+
+            def digest(self) -> bytes:
+                return bytes.fromhex(sm3.sm3_hash(func.bytes_to_list(bytes(self._data))))
+
+            def hexdigest(self) -> str:
+                return self.digest().hex()
+
+        return _GmsslSm3
+
+
+def _digestmod():
+    if getattr(settings, "YIWANG_AUDIT_HASH", "sm3") == "sha256":
+        return hashlib.sha256
+    return _sm3_factory()
+
+
+def _key() -> bytes:
+    key = getattr(settings, "YIWANG_AUDIT_KEY", "") or ("audit:" + settings.SECRET_KEY)
+    return key.encode()
+
+
+def _jsonable(value: Any) -> Any:
+    """Normalise to what a JSON column gives back, so the stored value hashes the same."""
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
+
+
+def _timestamp(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _canonical(entry: AuditEntry) -> bytes:
+    # The sequence number is left out: an entry's position is protected by the chain links.
+    body = {
+        "at": _timestamp(entry.at),
+        "actor_id": entry.actor_id,
+        "actor_label": entry.actor_label,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "purpose": entry.purpose,
+        "before": entry.before,
+        "after": entry.after,
+    }
+    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    mac = hmac.new(_key(), entry.previous_hash.encode() + b"\n" + _canonical(entry), _digestmod())
+    return mac.hexdigest()
+
+
+def _actor_parts(actor: Any) -> tuple[int | None, str]:
+    if actor is None:
+        return None, "system"
+    if isinstance(actor, str):
+        return None, actor
+    if getattr(actor, "is_authenticated", False):
+        return actor.pk, actor.get_username()
+    return None, "anonymous"
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    target: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    before: Any = None,
+    after: Any = None,
+    purpose: str = "",
+) -> AuditEntry:
+    """Append one entry. Call it inside the service's transaction: if the service rolls back,
+    the entry goes with it; if the entry cannot be written, the service fails."""
+    if target is not None:
+        object_type = object_type or target._meta.label_lower
+        object_id = object_id or target.pk
+    actor_id, actor_label = _actor_parts(actor)
+    with transaction.atomic():
+        head, _ = AuditHead.objects.select_for_update().get_or_create(
+            id=1, defaults={"sequence": 0, "hash": GENESIS}
+        )
+        entry = AuditEntry(
+            sequence=head.sequence + 1,
+            at=timezone.now(),
+            actor_id=actor_id,
+            actor_label=actor_label[:128],
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            purpose=purpose[:255],
+            before=_jsonable(before),
+            after=_jsonable(after),
+            previous_hash=head.hash,
+        )
+        entry.hash = entry_hash(entry)
+        entry.save(force_insert=True)
+        AuditHead.objects.filter(id=1).update(sequence=entry.sequence, hash=entry.hash)
+    return entry
+
+
+@dataclass(frozen=True)
+class AuditProblem:
+    kind: str  # "changed" | "deleted" | "inserted"
+    sequence: int
+    detail: str
+
+    def __str__(self) -> str:
+        return f"entry #{self.sequence} {self.kind}: {self.detail}"
+
+
+@dataclass
+class _Seen:
+    sequence: int
+    hash: str
+    valid: bool
+
+
+def audit_verify(*, batch_size: int = 5000) -> tuple[int, list[AuditProblem]]:
+    """Walk the chain in sequence order and return (entries checked, problems), each naming
+    the entry. The position of an entry is protected by the links, not by its number, so a
+    renumbered insertion or deletion is found as well as a plain one:
+
+    - changed: the entry's content no longer matches its hash;
+    - inserted: the entry after it links past it, to the entry before it (or it lies beyond
+      the head);
+    - deleted: an entry links to a hash that is not its predecessor's (or a number is missing,
+      or the head records more entries than there are).
+    """
+    problems: list[AuditProblem] = []
+    before_previous: _Seen | None = None
+    previous: _Seen | None = None
+    expected = 1
+    checked = 0
+
+    def settle(row: _Seen | None, *, inserted: bool) -> None:
+        if row is None:
+            return
+        if inserted:
+            problems.append(AuditProblem("inserted", row.sequence, "the next entry links past it"))
+        elif not row.valid:
+            problems.append(AuditProblem("changed", row.sequence, "its content does not match its hash"))
+
+    for entry in AuditEntry.objects.order_by("sequence").iterator(chunk_size=batch_size):
+        checked += 1
+        current = _Seen(entry.sequence, entry.hash, entry_hash(entry) == entry.hash)
+        previous_hash = previous.hash if previous else GENESIS
+        skipped_hash = before_previous.hash if before_previous else GENESIS
+        previous_inserted = False
+        if entry.sequence > expected:
+            missing = f"#{expected}" if entry.sequence == expected + 1 else f"#{expected}–#{entry.sequence - 1}"
+            problems.append(AuditProblem("deleted", expected, f"{missing} missing before #{entry.sequence}"))
+        elif entry.previous_hash != previous_hash:
+            if previous is not None and entry.previous_hash == skipped_hash:
+                previous_inserted = True
+            elif previous is None or previous.valid:
+                problems.append(
+                    AuditProblem("deleted", entry.sequence, "an entry before it is missing from the chain")
+                )
+            # else: the previous entry's hash itself was rewritten; it is reported as changed.
+        settle(previous, inserted=previous_inserted)
+        if previous_inserted:
+            # The inserted entry is out of the chain: the next link is checked against the one before it.
+            previous = before_previous
+        before_previous, previous = previous, current
+        expected = entry.sequence + 1
+    settle(previous, inserted=False)
+
+    head = AuditHead.objects.filter(id=1).first()
+    last = expected - 1
+    if head is not None:
+        if head.sequence > last:
+            problems.append(
+                AuditProblem("deleted", last + 1, f"the head records #{head.sequence} but the log ends at #{last}")
+            )
+        elif head.sequence < last:
+            problems.append(
+                AuditProblem("inserted", head.sequence + 1, f"entries after the head (#{head.sequence}) were added")
+            )
+        elif previous is not None and head.hash != previous.hash:
+            problems.append(AuditProblem("changed", last, "the last entry does not match the head"))
+    return checked, problems
