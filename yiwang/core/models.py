@@ -117,7 +117,6 @@ class RoleAssignment(models.Model):
             models.UniqueConstraint(
                 fields=["user", "role", "department", "division"],
                 name="core_roleassignment_unique",
-                nulls_distinct=False,
             )
         ]
 
