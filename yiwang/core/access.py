@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import models
+
 from yiwang.core.models import Role
 
 # Personal fields and the roles whose work needs them unmasked.
@@ -55,3 +57,27 @@ def access_personal_field(user: Any, field: str, *, subject_user_id: int | None 
     if subject_user_id is not None and subject_user_id == user.pk:
         return True
     return bool(user_roles(user) & PERSONAL_FIELD_ROLES.get(field, frozenset()))
+
+
+# Which departments keep which part of the base registry (department codes, city or county branch).
+REGISTRY_KEEPERS: dict[str, frozenset[str]] = {
+    "person": frozenset({"GA"}),
+    "household": frozenset({"GA"}),
+    "enterprise": frozenset({"SCJG", "XZSP"}),
+    "property": frozenset({"BDCDJ", "ZRZY"}),
+}
+
+
+def access_registry_write(user: Any, entity: str) -> bool:
+    """May this user register a person, household, enterprise or property?"""
+    roles = user_roles(user)
+    if Role.ADMIN in roles:
+        return True
+    if Role.WINDOW_CLERK in roles:  # the integrated window accepts for every department
+        return True
+    if Role.DEPARTMENT_HANDLER not in roles:
+        return False
+    keepers = REGISTRY_KEEPERS.get(entity, frozenset())
+    return user.roles.filter(role=Role.DEPARTMENT_HANDLER).filter(
+        models.Q(department__code__in=keepers) | models.Q(department__parent__code__in=keepers)
+    ).exists()

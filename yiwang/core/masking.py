@@ -12,8 +12,11 @@ import re
 
 ID_NUMBER_PATTERN = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[\dXx])(?![0-9A-Za-z])")
 PHONE_PATTERN = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-# The address is kept down to the town (乡/镇/街道) and the rest hidden.
-ADDRESS_TOWN_PATTERN = re.compile(r"^(.*?(?:街道|镇|乡))")
+# The address is kept down to the town (乡/镇/街道) and the rest hidden. The town is looked for
+# after the county (县/区/旗), else after the city (市): "萍乡市" itself ends in 乡 + 市.
+ADDRESS_COUNTY_END = re.compile(r"[县区旗]")
+ADDRESS_CITY_END = re.compile(r"市")
+ADDRESS_TOWN_END = re.compile(r"街道|镇|乡")
 
 
 def mask_id_number(value: str) -> str:
@@ -30,7 +33,7 @@ def mask_phone(value: str) -> str:
     if not value:
         return value
     digits = value.strip()
-    if len(digits) == 11 and digits.isdigit():
+    if len(digits) == 11 and digits.isdigit() and digits.startswith("1"):
         return digits[:3] + "****" + digits[-4:]
     if len(digits) <= 4:
         return "*" * len(digits)
@@ -41,8 +44,9 @@ def mask_address(value: str) -> str:
     """江西省萍乡市安源区八一街道跃进路12号3栋201 → 江西省萍乡市安源区八一街道****"""
     if not value:
         return value
-    match = ADDRESS_TOWN_PATTERN.match(value)
-    kept = match.group(1) if match else value[: min(6, len(value) // 2)]
+    upper = ADDRESS_COUNTY_END.search(value) or ADDRESS_CITY_END.search(value)
+    town = ADDRESS_TOWN_END.search(value, upper.end() if upper else 0)
+    kept = value[: town.end()] if town else value[: upper.end() if upper else min(6, len(value) // 2)]
     return kept + "****"
 
 

@@ -1,0 +1,126 @@
+import hashlib
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection, transaction
+
+from yiwang.core.audit import GENESIS, audit_record, audit_verify, entry_hash
+from yiwang.core.models import AuditEntry, AuditHead
+
+pytestmark = pytest.mark.django_db
+
+
+def _chain(n=6):
+    for i in range(1, n + 1):
+        audit_record(actor="test", action="thing.create", object_type="test.thing", object_id=i,
+                     after={"n": i, "name": f"事项{i}", "amount": "12.50"})
+
+
+def _raw(sql, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def test_chain_links_each_entry_to_the_previous_and_verifies():
+    _chain()
+    entries = list(AuditEntry.objects.order_by("sequence"))
+    assert [e.sequence for e in entries] == [1, 2, 3, 4, 5, 6]
+    assert entries[0].previous_hash == GENESIS
+    for before, after in zip(entries, entries[1:], strict=False):
+        assert after.previous_hash == before.hash
+    assert audit_verify() == (6, [])
+    head = AuditHead.objects.get()
+    assert (head.sequence, head.hash) == (6, entries[-1].hash)
+
+
+def test_hash_is_keyed_sm3():
+    _chain(1)
+    entry = AuditEntry.objects.get()
+    assert len(entry.hash) == 64
+    # not a plain SM3 or SHA-256 of the content: forging needs the key
+    assert entry.hash != hashlib.new("sm3", entry.previous_hash.encode()).hexdigest()
+    assert entry_hash(entry) == entry.hash
+
+
+def test_changed_row_is_named():
+    _chain()
+    _raw("UPDATE core_auditentry SET action = 'thing.delete' WHERE sequence = 3")
+    checked, problems = audit_verify()
+    assert checked == 6
+    assert [(p.kind, p.sequence) for p in problems] == [("changed", 3)]
+
+
+def test_changed_json_value_is_named():
+    _chain()
+    entry = AuditEntry.objects.get(sequence=4)
+    AuditEntry.objects.filter(pk=entry.pk).update(after={"n": 4, "name": "事项4", "amount": "99.00"})
+    assert [(p.kind, p.sequence) for p in audit_verify()[1]] == [("changed", 4)]
+
+
+def test_deleted_row_is_named():
+    _chain()
+    _raw("DELETE FROM core_auditentry WHERE sequence = 4")
+    assert [(p.kind, p.sequence) for p in audit_verify()[1]] == [("deleted", 4)]
+
+
+def test_deleted_row_with_renumbering_is_named():
+    _chain()
+    _raw("DELETE FROM core_auditentry WHERE sequence = 4")
+    for seq in (5, 6):
+        _raw("UPDATE core_auditentry SET sequence = %s WHERE sequence = %s", (seq - 1, seq))
+    AuditHead.objects.update(sequence=5)
+    kinds = [(p.kind, p.sequence) for p in audit_verify()[1]]
+    assert ("deleted", 4) in kinds
+    assert all(kind == "deleted" for kind, _ in kinds)
+
+
+def test_deleted_newest_row_is_named_by_the_head():
+    _chain()
+    _raw("DELETE FROM core_auditentry WHERE sequence = 6")
+    assert [(p.kind, p.sequence) for p in audit_verify()[1]] == [("deleted", 6)]
+
+
+def _forge_after(sequence_of_predecessor: int, new_sequence: int) -> None:
+    predecessor = AuditEntry.objects.get(sequence=sequence_of_predecessor)
+    forged = AuditEntry(
+        sequence=new_sequence, at=predecessor.at, actor_label="intruder", action="thing.create",
+        object_type="test.thing", object_id="x", after={"n": "x"}, previous_hash=predecessor.hash,
+        hash=hashlib.sha256(b"forged").hexdigest(),
+    )
+    forged.save(force_insert=True)
+
+
+def test_inserted_row_in_the_middle_is_named():
+    _chain()
+    for seq in (6, 5, 4):  # make room after #3
+        _raw("UPDATE core_auditentry SET sequence = %s WHERE sequence = %s", (seq + 1, seq))
+    _forge_after(3, 4)
+    AuditHead.objects.update(sequence=7)
+    assert [(p.kind, p.sequence) for p in audit_verify()[1]] == [("inserted", 4)]
+
+
+def test_inserted_row_at_the_end_is_named():
+    _chain()
+    _forge_after(6, 7)
+    kinds = [(p.kind, p.sequence) for p in audit_verify()[1]]
+    assert ("inserted", 7) in kinds
+
+
+def test_rolled_back_service_leaves_no_entry():
+    _chain(2)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        audit_record(actor="test", action="thing.create")
+        raise RuntimeError("service failed")
+    assert AuditEntry.objects.count() == 2
+    assert audit_verify() == (2, [])
+
+
+def test_cli_verify_fails_and_names_the_entry(capsys):
+    _chain()
+    call_command("audit", "verify")
+    assert "6 entries verified" in capsys.readouterr().out
+    _raw("UPDATE core_auditentry SET purpose = 'x' WHERE sequence = 2")
+    with pytest.raises(CommandError):
+        call_command("audit", "verify")
+    assert "entry #2 changed" in capsys.readouterr().err

@@ -1,0 +1,104 @@
+"""The `yiwang` command: `yiwang demo` runs the demo city; `yiwang serve` runs the web server;
+every other verb is a Django management command (`yiwang migrate`, `yiwang seed --persons N`,
+`yiwang audit verify`, `yiwang createsuperuser` …). Works from any folder; DATABASE_URL and
+the other variables in .env.example choose the database and the rest."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.settings")
+    import django
+
+    django.setup()
+
+
+def _prepare_dirs() -> None:
+    from django.conf import settings
+
+    for folder in (settings.VAR_DIR, settings.STATIC_ROOT, settings.MEDIA_ROOT):
+        os.makedirs(folder, exist_ok=True)
+
+
+def serve(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="yiwang serve", description="Run the web server (gunicorn).")
+    parser.add_argument("--host", default=os.environ.get("YIWANG_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("YIWANG_PORT", "8000")))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("YIWANG_WORKERS", "2")))
+    args = parser.parse_args(argv)
+    _setup()
+    _prepare_dirs()
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    command = [
+        sys.executable, "-m", "gunicorn", "yiwang.wsgi:application",
+        "--bind", f"{args.host}:{args.port}",
+        "--workers", str(args.workers), "--threads", "4",
+        "--access-logfile", "-", "--log-level", "warning",
+    ]
+    sys.stdout.flush()
+    os.execv(sys.executable, command)
+    return 0  # not reached
+
+
+def demo(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="yiwang demo", description="Migrate, generate the demo city if empty, and serve it."
+    )
+    parser.add_argument("--host", default=os.environ.get("YIWANG_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("YIWANG_PORT", "8000")))
+    parser.add_argument("--persons", type=int, default=None)
+    parser.add_argument("--no-serve", action="store_true", help="prepare the city and stop")
+    args = parser.parse_args(argv)
+    _setup()
+    _prepare_dirs()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from yiwang.core.models import Role
+
+    print(f"Database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} "
+          f"{settings.DATABASES['default']['NAME']}")
+    call_command("migrate", interactive=False, verbosity=0)
+    persons = args.persons or settings.YIWANG_DEMO_PERSONS
+    call_command("seed", persons=persons)
+    address = f"http://{args.host}:{args.port}/"
+    lines = [
+        "",
+        "=" * 64,
+        f"  一网 Yiwang demo city 萍乡市 is at  {address}",
+        f"  API docs: {address}api/docs      admin: {address}admin/",
+        f"  Demo logins (password: {settings.YIWANG_DEMO_PASSWORD}):",
+    ]
+    for role in Role:
+        lines.append(f"    {role.value:<20} {role.label}")
+    lines.append("=" * 64)
+    print("\n".join(lines), flush=True)
+    if args.no_serve:
+        return 0
+    return serve(["--host", args.host, "--port", str(args.port)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verb = argv[0] if argv else "help"
+    if verb == "demo":
+        return demo(argv[1:])
+    if verb == "serve":
+        return serve(argv[1:])
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.settings")
+    from django.core.management import execute_from_command_line
+
+    if verb == "help" and len(argv) <= 1:
+        print(__doc__.strip() + "\n")
+    execute_from_command_line(["yiwang", *argv])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
