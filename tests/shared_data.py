@@ -3,7 +3,9 @@
 import os
 from pathlib import Path
 
-SHARED_DATA = Path(os.environ.get("YIWANG_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+SHARED_DATA = Path(
+    os.environ.get("YIWANG_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
 
 
 def shared_file(relative: str) -> Path:

@@ -54,7 +54,10 @@ def _validation_error(request, exc: ValidationError):
 @api.exception_handler(FieldErrors)
 def _field_errors(request, exc: FieldErrors):
     fields = [
-        {"path": _path(path if path and path[0] in ("query", "path") else ("body", *path)), "message": message}
+        {
+            "path": _path(path if path and path[0] in ("query", "path") else ("body", *path)),
+            "message": message,
+        }
         for path, message in exc.errors
     ]
     return api.create_response(

@@ -36,10 +36,20 @@ def serve(argv: list[str]) -> int:
 
     call_command("collectstatic", interactive=False, verbosity=0)
     command = [
-        sys.executable, "-m", "gunicorn", "yiwang.wsgi:application",
-        "--bind", f"{args.host}:{args.port}",
-        "--workers", str(args.workers), "--threads", "4",
-        "--access-logfile", "-", "--log-level", "warning",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "yiwang.wsgi:application",
+        "--bind",
+        f"{args.host}:{args.port}",
+        "--workers",
+        str(args.workers),
+        "--threads",
+        "4",
+        "--access-logfile",
+        "-",
+        "--log-level",
+        "warning",
     ]
     sys.stdout.flush()
     os.execv(sys.executable, command)
@@ -62,8 +72,10 @@ def demo(argv: list[str]) -> int:
 
     from yiwang.core.models import Role
 
-    print(f"Database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} "
-          f"{settings.DATABASES['default']['NAME']}")
+    print(
+        f"Database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} "
+        f"{settings.DATABASES['default']['NAME']}"
+    )
     call_command("migrate", interactive=False, verbosity=0)
     persons = args.persons or settings.YIWANG_DEMO_PERSONS
     call_command("seed", persons=persons)

@@ -13,8 +13,13 @@ pytestmark = pytest.mark.django_db
 
 def _chain(n=6):
     for i in range(1, n + 1):
-        audit_record(actor="test", action="thing.create", object_type="test.thing", object_id=i,
-                     after={"n": i, "name": f"事项{i}", "amount": "12.50"})
+        audit_record(
+            actor="test",
+            action="thing.create",
+            object_type="test.thing",
+            object_id=i,
+            after={"n": i, "name": f"事项{i}", "amount": "12.50"},
+        )
 
 
 def _raw(sql, params=()):
@@ -84,8 +89,14 @@ def test_deleted_newest_row_is_named_by_the_head():
 def _forge_after(sequence_of_predecessor: int, new_sequence: int) -> None:
     predecessor = AuditEntry.objects.get(sequence=sequence_of_predecessor)
     forged = AuditEntry(
-        sequence=new_sequence, at=predecessor.at, actor_label="intruder", action="thing.create",
-        object_type="test.thing", object_id="x", after={"n": "x"}, previous_hash=predecessor.hash,
+        sequence=new_sequence,
+        at=predecessor.at,
+        actor_label="intruder",
+        action="thing.create",
+        object_type="test.thing",
+        object_id="x",
+        after={"n": "x"},
+        previous_hash=predecessor.hash,
         hash=hashlib.sha256(b"forged").hexdigest(),
     )
     forged.save(force_insert=True)

@@ -13,7 +13,11 @@ D = datetime.date
 @pytest.mark.django_db
 def test_every_2026_notice_date_matches_the_state_council_data():
     """Each date of the 2026 notice (holidays and 调休 working Saturdays/Sundays) from the real data."""
-    rows = [r for r in csv.DictReader(shared_file("holidays/cn_holidays_2007_2026.csv").open()) if r["date"].startswith("2026")]
+    rows = [
+        r
+        for r in csv.DictReader(shared_file("holidays/cn_holidays_2007_2026.csv").open())
+        if r["date"].startswith("2026")
+    ]
     assert len(rows) > 30
     cal = calendar.WorkingDayCalendar()
     for row in rows:
@@ -41,7 +45,9 @@ def test_year_the_package_does_not_cover_falls_back_to_weekends_and_never_raises
     uncovered = coverage.last_year + 1
     assert calendar.uncovered_years([coverage.last_year, uncovered]) == [uncovered]
     new_year = D(uncovered, 1, 1)
-    first_weekday = new_year + datetime.timedelta(days=(7 - new_year.weekday()) % 7 if new_year.weekday() >= 5 else 0)
+    first_weekday = new_year + datetime.timedelta(
+        days=(7 - new_year.weekday()) % 7 if new_year.weekday() >= 5 else 0
+    )
     # weekends only: the first weekday of the year counts as a working day
     assert calendar.is_working_day(first_weekday) is True
     saturday = new_year + datetime.timedelta(days=(5 - new_year.weekday()) % 7)

@@ -47,7 +47,11 @@ def test_invalid_resident_ids_say_what_is_wrong(number, fragment):
 def test_built_ids_round_trip():
     number = resident_id_build("360302", datetime.date(1990, 5, 17), 123, "F")
     parsed = resident_id_parse(number)
-    assert (parsed.birthplace_code, parsed.birth_date, parsed.sex) == ("360302", datetime.date(1990, 5, 17), "F")
+    assert (parsed.birthplace_code, parsed.birth_date, parsed.sex) == (
+        "360302",
+        datetime.date(1990, 5, 17),
+        "F",
+    )
     assert int(number[16]) % 2 == 0
 
 

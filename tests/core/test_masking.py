@@ -22,6 +22,8 @@ def test_address_kept_down_to_the_town():
 def test_free_text_and_logs_are_masked():
     text = "来电人 13812345678，身份证 36030219900101123X，反映问题"
     assert mask_text(text) == "来电人 138****5678，身份证 3603**********123X，反映问题"
-    record = logging.LogRecord("x", logging.INFO, __file__, 1, "caller %s id %s", ("13812345678", "36030219900101123X"), None)
+    record = logging.LogRecord(
+        "x", logging.INFO, __file__, 1, "caller %s id %s", ("13812345678", "36030219900101123X"), None
+    )
     MaskingLogFilter().filter(record)
     assert record.getMessage() == "caller 138****5678 id 3603**********123X"

@@ -12,7 +12,9 @@ from yiwang.core.models import Role
 PERSONAL_FIELD_ROLES: dict[str, frozenset[str]] = {
     "id_number": frozenset({Role.WINDOW_CLERK, Role.DEPARTMENT_HANDLER}),
     "phone": frozenset({Role.WINDOW_CLERK, Role.DEPARTMENT_HANDLER, Role.HOTLINE_OPERATOR, Role.DISPATCHER}),
-    "address": frozenset({Role.WINDOW_CLERK, Role.DEPARTMENT_HANDLER, Role.HOTLINE_OPERATOR, Role.DISPATCHER}),
+    "address": frozenset(
+        {Role.WINDOW_CLERK, Role.DEPARTMENT_HANDLER, Role.HOTLINE_OPERATOR, Role.DISPATCHER}
+    ),
 }
 
 STAFF_ROLES = frozenset(
@@ -78,6 +80,8 @@ def access_registry_write(user: Any, entity: str) -> bool:
     if Role.DEPARTMENT_HANDLER not in roles:
         return False
     keepers = REGISTRY_KEEPERS.get(entity, frozenset())
-    return user.roles.filter(role=Role.DEPARTMENT_HANDLER).filter(
-        models.Q(department__code__in=keepers) | models.Q(department__parent__code__in=keepers)
-    ).exists()
+    return (
+        user.roles.filter(role=Role.DEPARTMENT_HANDLER)
+        .filter(models.Q(department__code__in=keepers) | models.Q(department__parent__code__in=keepers))
+        .exists()
+    )

@@ -50,15 +50,25 @@ class AuditedAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         with transaction.atomic():
-            audit_record(actor=request.user, action=f"{obj._meta.model_name}.delete", target=obj,
-                         before=_snapshot(obj, self.audit_exclude), purpose="admin")
+            audit_record(
+                actor=request.user,
+                action=f"{obj._meta.model_name}.delete",
+                target=obj,
+                before=_snapshot(obj, self.audit_exclude),
+                purpose="admin",
+            )
             super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
         with transaction.atomic():
             for obj in queryset:
-                audit_record(actor=request.user, action=f"{obj._meta.model_name}.delete", target=obj,
-                             before=_snapshot(obj, self.audit_exclude), purpose="admin")
+                audit_record(
+                    actor=request.user,
+                    action=f"{obj._meta.model_name}.delete",
+                    target=obj,
+                    before=_snapshot(obj, self.audit_exclude),
+                    purpose="admin",
+                )
             super().delete_queryset(request, queryset)
 
 
@@ -89,16 +99,22 @@ class YiwangUserAdmin(AuditedAdmin, UserAdmin):
     audit_exclude = ("last_login",)
     list_display = ("username", "display_name", "is_active", "is_superuser")
     search_fields = ("username", "display_name")
-    fieldsets = UserAdmin.fieldsets + ((_("Yiwang"), {"fields": ("display_name", "phone", "prefers_large_type")}),)
+    fieldsets = UserAdmin.fieldsets + (
+        (_("Yiwang"), {"fields": ("display_name", "phone", "prefers_large_type")}),
+    )
     inlines = [RoleAssignmentInline]
 
     def save_formset(self, request, form, formset, change):
         with transaction.atomic():
             super().save_formset(request, form, formset, change)
             if formset.model is RoleAssignment and formset.has_changed():
-                audit_record(actor=request.user, action="user.roles_change", target=form.instance,
-                             after={"roles": list(form.instance.roles.values_list("role", flat=True))},
-                             purpose="admin")
+                audit_record(
+                    actor=request.user,
+                    action="user.roles_change",
+                    target=form.instance,
+                    after={"roles": list(form.instance.roles.values_list("role", flat=True))},
+                    purpose="admin",
+                )
 
 
 @admin.register(CalendarOverride)
@@ -118,8 +134,12 @@ class CalendarOverrideAdmin(AuditedAdmin):
                     "enter that year's holidays and adjusted working days here as overrides, or "
                     "upgrade the package when the notice is published."
                 )
-                % {"version": coverage.package_version, "first": coverage.first_year,
-                   "last": coverage.last_year, "year": year},
+                % {
+                    "version": coverage.package_version,
+                    "first": coverage.first_year,
+                    "last": coverage.last_year,
+                    "year": year,
+                },
             )
         return super().changelist_view(request, extra_context)
 

@@ -31,8 +31,7 @@ class MeOut(Schema):
 def me(request):
     user = request.auth
     roles = [
-        RoleOut(role=r.role, department=r.department.name if r.department else None,
-                division=r.division_id)
+        RoleOut(role=r.role, department=r.department.name if r.department else None, division=r.division_id)
         for r in user.roles.select_related("department")
     ]
     if user.is_superuser and not any(r.role == "admin" for r in roles):
@@ -110,7 +109,9 @@ def working_days_add(request, start: datetime.date, days: int):
         raise FieldErrors([(("query", "days"), f"at most {MAX_SPAN_DAYS} working days")])
     result = calendar.add_working_days(start, days)
     return WorkingDaysAddOut(
-        start=start, days=days, result=result,
+        start=start,
+        days=days,
+        result=result,
         covered_by_notices=not calendar.uncovered_years(sorted({start.year, result.year})),
     )
 

@@ -31,7 +31,7 @@ def _sm3_factory():
         hashlib.new("sm3")
         return lambda data=b"": hashlib.new("sm3", data)
     except ValueError:  # OpenSSL built without SM3: fall back to gmssl (pure Python)
-        from gmssl import sm3, func
+        from gmssl import func, sm3
 
         class _GmsslSm3:
             digest_size = 32
@@ -197,7 +197,9 @@ def audit_verify(*, batch_size: int = 5000) -> tuple[int, list[AuditProblem]]:
         skipped_hash = before_previous.hash if before_previous else GENESIS
         previous_inserted = False
         if entry.sequence > expected:
-            missing = f"#{expected}" if entry.sequence == expected + 1 else f"#{expected}–#{entry.sequence - 1}"
+            missing = (
+                f"#{expected}" if entry.sequence == expected + 1 else f"#{expected}–#{entry.sequence - 1}"
+            )
             problems.append(AuditProblem("deleted", expected, f"{missing} missing before #{entry.sequence}"))
         elif entry.previous_hash != previous_hash:
             if previous is not None and entry.previous_hash == skipped_hash:
@@ -220,11 +222,15 @@ def audit_verify(*, batch_size: int = 5000) -> tuple[int, list[AuditProblem]]:
     if head is not None:
         if head.sequence > last:
             problems.append(
-                AuditProblem("deleted", last + 1, f"the head records #{head.sequence} but the log ends at #{last}")
+                AuditProblem(
+                    "deleted", last + 1, f"the head records #{head.sequence} but the log ends at #{last}"
+                )
             )
         elif head.sequence < last:
             problems.append(
-                AuditProblem("inserted", head.sequence + 1, f"entries after the head (#{head.sequence}) were added")
+                AuditProblem(
+                    "inserted", head.sequence + 1, f"entries after the head (#{head.sequence}) were added"
+                )
             )
         elif previous is not None and head.hash != previous.hash:
             problems.append(AuditProblem("changed", last, "the last entry does not match the head"))

@@ -29,7 +29,9 @@ def calendar_coverage() -> Coverage:
     """Which years the installed chinese-calendar knows from State Council notices."""
     from importlib.metadata import version
 
-    years = sorted({day.year for day in chinese_calendar.holidays} | {d.year for d in chinese_calendar.workdays})
+    years = sorted(
+        {day.year for day in chinese_calendar.holidays} | {d.year for d in chinese_calendar.workdays}
+    )
     # The package lists only dates that differ from the weekend rule; the span is what it covers.
     return Coverage(years[0], years[-1], version("chinese-calendar"))
 

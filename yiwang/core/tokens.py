@@ -29,8 +29,12 @@ def api_token_create(*, actor: Any, user: Any, name: str, days: int | None = 365
     token = ApiToken.objects.create(
         user=user, name=name, prefix=plain[:8], token_hash=_digest(plain), expires_at=expires
     )
-    audit_record(actor=actor, action="api_token.create", target=token,
-                 after={"user": user.get_username(), "name": name, "expires_at": expires})
+    audit_record(
+        actor=actor,
+        action="api_token.create",
+        target=token,
+        after={"user": user.get_username(), "name": name, "expires_at": expires},
+    )
     return token, plain
 
 

@@ -18,7 +18,7 @@ class PersonAdminForm(forms.ModelForm):
 
     class Meta:
         model = Person
-        exclude = ("birth_date", "sex", "birthplace_code")
+        fields = ("id_number", "name", "ethnicity", "phone", "address", "division", "death_date", "user")
 
     def clean(self):
         data = super().clean()
@@ -50,9 +50,14 @@ class PersonAdmin(AuditedAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method == "GET":
-            audit_record(actor=request.user, action="personal_data.read_unmasked",
-                         object_type="registry.person", object_id=object_id,
-                         after={"fields": ["id_number", "phone", "address"]}, purpose="admin edit")
+            audit_record(
+                actor=request.user,
+                action="personal_data.read_unmasked",
+                object_type="registry.person",
+                object_id=object_id,
+                after={"fields": ["id_number", "phone", "address"]},
+                purpose="admin edit",
+            )
         return super().change_view(request, object_id, form_url, extra_context)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from yiwang.core.access import access_registry_write, access_staff
@@ -106,7 +106,7 @@ def person_get(request, id_number: str, purpose: str = "registry lookup"):
 def person_create(request, payload: PersonIn):
     _require_writer(request, "person")
     person = services.person_create(actor=request.auth, data=payload.dict())
-    return 201, selectors.person_present(person=person, viewer=request.auth, purpose="registration")
+    return Status(201, selectors.person_present(person=person, viewer=request.auth, purpose="registration"))
 
 
 class MemberIn(Schema):
@@ -167,7 +167,7 @@ def household_create(request, payload: HouseholdIn):
             for key in ("name", "birth_date", "sex", "phone", "division"):
                 member.pop(key, None)
     household = services.household_create(actor=request.auth, data=data)
-    return 201, _household_out(household, request.auth)
+    return Status(201, _household_out(household, request.auth))
 
 
 @router.get("/households/{number}", response=HouseholdOut)
@@ -231,7 +231,7 @@ def enterprise_get(request, uscc: str):
 @router.post("/enterprises", response={201: EnterpriseOut})
 def enterprise_create(request, payload: EnterpriseIn):
     _require_writer(request, "enterprise")
-    return 201, services.enterprise_create(actor=request.auth, data=payload.dict())
+    return Status(201, services.enterprise_create(actor=request.auth, data=payload.dict()))
 
 
 class OwnerIn(Schema):
@@ -273,8 +273,11 @@ class PropertyOut(Schema):
     @staticmethod
     def resolve_owners(obj):
         return [
-            {"name": o.person.name if o.person_id else o.enterprise.name,
-             "kind": "person" if o.person_id else "enterprise", "share": o.share}
+            {
+                "name": o.person.name if o.person_id else o.enterprise.name,
+                "kind": "person" if o.person_id else "enterprise",
+                "share": o.share,
+            }
             for o in obj.owners.select_related("person", "enterprise")
         ]
 
@@ -288,4 +291,4 @@ def property_get(request, unit_number: str):
 @router.post("/properties", response={201: PropertyOut})
 def property_create(request, payload: PropertyIn):
     _require_writer(request, "property")
-    return 201, services.property_create(actor=request.auth, data=payload.dict())
+    return Status(201, services.property_create(actor=request.auth, data=payload.dict()))

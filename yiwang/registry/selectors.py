@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -9,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from yiwang.core.errors import NotFound
 from yiwang.core.models import Department, Division, DivisionLevel
 from yiwang.core.services import personal_data_present
-from yiwang.registry.models import Enterprise, Household, Person, Property
+from yiwang.registry.models import Enterprise, Household, HouseholdMember, Person, Property
 
 
 def city_figures() -> dict[str, int]:
@@ -97,7 +98,9 @@ def enterprise_get(*, uscc: str) -> Enterprise:
     return enterprise
 
 
-def property_list(*, division_code: str | None = None, owner_id_number: str | None = None) -> QuerySet[Property]:
+def property_list(
+    *, division_code: str | None = None, owner_id_number: str | None = None
+) -> QuerySet[Property]:
     queryset = Property.objects.select_related("division")
     if owner_id_number:
         queryset = queryset.filter(owners__person__id_number=owner_id_number.upper())
@@ -105,7 +108,12 @@ def property_list(*, division_code: str | None = None, owner_id_number: str | No
 
 
 def property_get(*, unit_number: str) -> Property:
-    prop = Property.objects.select_related("division").prefetch_related("owners").filter(unit_number=unit_number).first()
+    prop = (
+        Property.objects.select_related("division")
+        .prefetch_related("owners")
+        .filter(unit_number=unit_number)
+        .first()
+    )
     if prop is None:
         raise NotFound("property not found")
     return prop
@@ -120,3 +128,113 @@ def division_tree(*, root_code: str) -> Division:
 
 def division_children(*, code: str) -> QuerySet[Division]:
     return Division.objects.filter(parent_id=code).annotate(persons_count=Count("persons")).order_by("code")
+
+
+# --- Reads for the web shell's "see the city" pages ------------------------------------------
+
+
+@dataclass
+class DivisionNode:
+    """A division with its children and the registry rows inside it (its own and below)."""
+
+    division: Division
+    children: list[DivisionNode] = field(default_factory=list)
+    persons: int = 0
+    households: int = 0
+    enterprises: int = 0
+    villages: int = 0
+
+
+def _counts_by_division(queryset: QuerySet) -> dict[str, int]:
+    return dict(
+        queryset.order_by().values_list("division_id").annotate(n=Count("pk")).values_list("division_id", "n")
+    )
+
+
+def division_overview(*, root_code: str) -> DivisionNode:
+    """The division tree under `root_code` (city → counties → towns → villages) with the
+    persons, households, enterprises and villages each division holds, rolled up."""
+    root = division_tree(root_code=root_code)
+    divisions = list(Division.objects.filter(code__startswith=root.code).order_by("code"))
+    nodes = {division.code: DivisionNode(division=division) for division in divisions}
+    for division in divisions:
+        if division.parent_id in nodes and division.code != root.code:
+            nodes[division.parent_id].children.append(nodes[division.code])
+    persons = _counts_by_division(Person.objects.filter(division__code__startswith=root.code))
+    households = _counts_by_division(Household.objects.filter(division__code__startswith=root.code))
+    enterprises = _counts_by_division(Enterprise.objects.filter(division__code__startswith=root.code))
+
+    def roll_up(node: DivisionNode) -> DivisionNode:
+        code = node.division.code
+        node.persons = persons.get(code, 0)
+        node.households = households.get(code, 0)
+        node.enterprises = enterprises.get(code, 0)
+        node.villages = 0
+        for child in node.children:
+            roll_up(child)
+            node.persons += child.persons
+            node.households += child.households
+            node.enterprises += child.enterprises
+            node.villages += child.villages + (1 if child.division.level == DivisionLevel.VILLAGE else 0)
+        return node
+
+    return roll_up(nodes[root.code])
+
+
+def department_groups() -> list[tuple[Division, list[Department]]]:
+    """Active departments grouped by the division they belong to (city first, then counties)."""
+    groups: dict[str, tuple[Division, list[Department]]] = {}
+    departments = (
+        Department.objects.filter(is_active=True)
+        .select_related("division", "parent")
+        .order_by("division__code", "pk")
+    )
+    for department in departments:
+        groups.setdefault(department.division_id, (department.division, []))[1].append(department)
+    return list(groups.values())
+
+
+def person_get_by_id(*, person_id: int) -> Person:
+    person = Person.objects.select_related("division").filter(pk=person_id).first()
+    if person is None:
+        raise NotFound("person not found")
+    return person
+
+
+def person_membership(*, person: Person) -> HouseholdMember | None:
+    """The person's place in a household (with the household), if they belong to one."""
+    return (
+        HouseholdMember.objects.select_related("household", "household__division")
+        .filter(person=person)
+        .first()
+    )
+
+
+def household_list(*, query: str = "", division_code: str | None = None) -> QuerySet[Household]:
+    """Households by number prefix or the head's name prefix, with their member counts."""
+    queryset = Household.objects.select_related("division", "head").annotate(member_count=Count("members"))
+    if query:
+        queryset = queryset.filter(Q(number__startswith=query) | Q(head__name__startswith=query))
+    return _division_filter(queryset, division_code).order_by("id")
+
+
+def household_get_by_id(*, household_id: int) -> Household:
+    household = Household.objects.select_related("division", "head").filter(pk=household_id).first()
+    if household is None:
+        raise NotFound("household not found")
+    return household
+
+
+def property_search(*, query: str = "", division_code: str | None = None) -> QuerySet[Property]:
+    """Properties by unit number prefix, certificate number, or an owner's ID number or USCC."""
+    queryset = Property.objects.select_related("division").annotate(owner_count=Count("owners"))
+    if query:
+        code = query.upper()
+        matching = Property.objects.filter(
+            Q(unit_number__startswith=query)
+            | Q(certificate_number=query)
+            | Q(owners__person__id_number=code)
+            | Q(owners__enterprise__uscc=code)
+        ).values("pk")
+        queryset = queryset.filter(pk__in=matching)
+    return _division_filter(queryset, division_code).order_by("id")

@@ -122,8 +122,11 @@ def person_validate(data: dict[str, Any], *, prefix: Path = (), existing: Person
             birthplace_code=parsed.birthplace_code,
         )
         if birth_date and birth_date != parsed.birth_date:
-            errors.add("birth_date", _("Does not match the birth date in the ID number (%(date)s).")
-                       % {"date": parsed.birth_date.isoformat()})
+            errors.add(
+                "birth_date",
+                _("Does not match the birth date in the ID number (%(date)s).")
+                % {"date": parsed.birth_date.isoformat()},
+            )
         sex = data.get("sex")
         if sex and sex != parsed.sex:
             errors.add("sex", _("Does not match the sex encoded in the ID number."))
@@ -195,7 +198,11 @@ def household_create(*, actor: Any, data: dict[str, Any]) -> Household:
         is_rural=bool(data.get("is_rural", not division.is_urban)),
     )
     for person_or_fields, relation in resolved:
-        person = person_or_fields if isinstance(person_or_fields, Person) else Person.objects.create(**person_or_fields)
+        person = (
+            person_or_fields
+            if isinstance(person_or_fields, Person)
+            else Person.objects.create(**person_or_fields)
+        )
         HouseholdMember.objects.create(household=household, person=person, relation=relation)
         if relation == Relation.HEAD:
             household.head = person
@@ -238,7 +245,9 @@ def enterprise_create(*, actor: Any, data: dict[str, Any]) -> Enterprise:
     division = _division(data.get("division"), errors)
     representative = None
     if data.get("legal_representative_id_number"):
-        representative = Person.objects.filter(id_number=str(data["legal_representative_id_number"]).upper()).first()
+        representative = Person.objects.filter(
+            id_number=str(data["legal_representative_id_number"]).upper()
+        ).first()
         if representative is None:
             errors.add("legal_representative_id_number", _("No registered person has this ID number."))
     errors.raise_if_any()
@@ -307,7 +316,9 @@ def property_create(*, actor: Any, data: dict[str, Any]) -> Property:
         else:
             errors.add(prefix, _("An owner needs an ID number or a USCC."))
     if owners and total != 1:
-        errors.add("owners", _("Owner shares must add up to 1 (they add up to %(total)s).") % {"total": total})
+        errors.add(
+            "owners", _("Owner shares must add up to 1 (they add up to %(total)s).") % {"total": total}
+        )
     errors.raise_if_any()
     prop = Property.objects.create(
         unit_number=unit,
@@ -323,6 +334,12 @@ def property_create(*, actor: Any, data: dict[str, Any]) -> Property:
         actor=actor,
         action="property.create",
         target=prop,
-        after={"unit_number": unit, "use": use, "area": area, "division": division.code, "owners": len(resolved)},
+        after={
+            "unit_number": unit,
+            "use": use,
+            "area": area,
+            "division": division.code,
+            "owners": len(resolved),
+        },
     )
     return prop
