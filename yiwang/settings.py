@@ -154,6 +154,8 @@ YIWANG_DEMO_PERSONS = env_int("YIWANG_DEMO_PERSONS", 10000)
 YIWANG_DEMO_PASSWORD = env_str("YIWANG_DEMO_PASSWORD", "yiwang-demo")
 # Audit chain hash: "sm3" (GB/T 32905, from OpenSSL via hashlib, gmssl where OpenSSL lacks it)
 YIWANG_AUDIT_HASH = env_str("YIWANG_AUDIT_HASH", "sm3")
+# HMAC key of the audit chain; empty = derived from SECRET_KEY.
+YIWANG_AUDIT_KEY = env_str("YIWANG_AUDIT_KEY", "")
 
 LOGGING = {
     "version": 1,
