@@ -95,10 +95,13 @@ DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite cannot create its file in a missing folder
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": SQLITE_PATH,
+            # Tests use a file too (not shared-cache memory), so they run in WAL mode as production does.
+            "TEST": {"NAME": str(VAR_DIR / "test-yiwang.sqlite3")},
             "OPTIONS": {
                 # IMMEDIATE: a write transaction takes the lock at BEGIN, so two writers queue
                 # instead of failing with "database is locked" half-way.

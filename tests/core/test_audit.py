@@ -135,3 +135,32 @@ def test_cli_verify_fails_and_names_the_entry(capsys):
     with pytest.raises(CommandError):
         call_command("audit", "verify")
     assert "entry #2 changed" in capsys.readouterr().err
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_keep_one_unbroken_chain():
+    """Writers in several threads append at once: the head lock serialises them."""
+    import threading
+
+    from django.db import connections
+
+    errors = []
+
+    def writer(name):
+        try:
+            for i in range(15):
+                with transaction.atomic():
+                    audit_record(actor=name, action="thing.create", object_id=i)
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(f"writer{n}",)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert list(AuditEntry.objects.order_by("sequence").values_list("sequence", flat=True)) == list(range(1, 46))
+    assert audit_verify() == (45, [])
