@@ -29,6 +29,11 @@ api = NinjaAPI(
 )
 
 
+# Error paths that are not inside the JSON body: query and path parameters, uploaded files and
+# the rows of an imported table ("rows.3.身份证号": row 3 as a spreadsheet numbers it).
+UNPREFIXED = ("query", "path", "file", "rows")
+
+
 def error_body(code: str, message: str, fields: list[dict] | None = None) -> dict:
     body: dict = {"code": code, "message": message}
     if fields:
@@ -55,14 +60,13 @@ def _validation_error(request, exc: ValidationError):
 def _field_errors(request, exc: FieldErrors):
     fields = [
         {
-            "path": _path(path if path and path[0] in ("query", "path") else ("body", *path)),
+            "path": _path(path if path and path[0] in UNPREFIXED else ("body", *path)),
             "message": message,
         }
         for path, message in exc.errors
     ]
-    return api.create_response(
-        request, error_body("invalid", _("The request has invalid fields."), fields), status=422
-    )
+    message = exc.summary or _("The request has invalid fields.")
+    return api.create_response(request, error_body("invalid", message, fields), status=422)
 
 
 @api.exception_handler(DomainError)

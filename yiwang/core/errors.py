@@ -22,6 +22,7 @@ class FieldErrors(DomainError):
 
     def __init__(self, errors: list[tuple[tuple[str | int, ...], str]], message: str | None = None):
         self.errors = errors
+        self.summary = message
         first = errors[0] if errors else ((), "")
         super().__init__(message or f"{'.'.join(str(p) for p in first[0])}: {first[1]}")
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from ninja import Field, Router, Schema, Status
+from ninja import Field, File, Router, Schema, Status, UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
 from yiwang.core.access import access_registry_write, access_staff
-from yiwang.core.errors import NotFound
-from yiwang.registry import selectors, services
+from yiwang.core.errors import FieldErrors, NotFound
+from yiwang.registry import imports, selectors, services
 
 router = Router(tags=["registry"])
 
@@ -107,6 +107,34 @@ def person_create(request, payload: PersonIn):
     _require_writer(request, "person")
     person = services.person_create(actor=request.auth, data=payload.dict())
     return Status(201, selectors.person_present(person=person, viewer=request.auth, purpose="registration"))
+
+
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+
+
+class ImportOut(Schema):
+    ok: bool
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+
+
+@router.post("/imports/persons", response=ImportOut)
+def person_import(request, file: File[UploadedFile]):
+    """Import persons from .csv/.xlsx, all or nothing. Errors name the row and the column:
+    `rows.<row>.<column>`; nothing is written if any row is bad; re-importing changes nothing."""
+    _require_writer(request, "person")
+    if file.size > MAX_IMPORT_BYTES:
+        raise FieldErrors.single("file", f"at most {MAX_IMPORT_BYTES // 1024 // 1024} MB")
+    rows = imports.table_read(name=file.name or "", content=file.read())
+    report = imports.person_import(actor=request.auth, rows=rows, source=file.name or "")
+    if not report.ok:
+        raise FieldErrors(
+            [(("rows", e["row"], e["column"]), e["message"]) for e in report.errors],
+            message=f"{len(report.errors)} error(s); nothing was imported",
+        )
+    return report.as_dict()
 
 
 class MemberIn(Schema):
