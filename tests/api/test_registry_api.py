@@ -233,3 +233,22 @@ def test_openapi_page_is_served():
     assert Client().get("/api/docs").status_code == 200
     schema = Client().get("/api/openapi.json").json()
     assert "/api/registry/persons" in schema["paths"]
+
+
+def test_export_is_masked_per_role_and_unmasked_export_is_audited(clerk, steward, city):
+    clerk.post("/api/registry/persons", _person_body(city["village"]), content_type="application/json")
+    number = Person.objects.get().id_number
+    masked = b"".join(steward.get("/api/registry/exports/persons.csv").streaming_content).decode("utf-8-sig")
+    assert number not in masked
+    assert number[:4] + "*" * 10 + number[-4:] in masked
+    assert "139****1234" in masked
+    assert not AuditEntry.objects.filter(action="personal_data.export_unmasked").exists()
+    refused = clerk.get("/api/registry/exports/persons.csv")
+    assert refused.status_code == 422
+    assert refused.json()["error"]["fields"][0]["path"] == "query.purpose"
+    full = b"".join(clerk.get("/api/registry/exports/persons.csv?purpose=核对户籍").streaming_content).decode(
+        "utf-8-sig"
+    )
+    assert number in full
+    entry = AuditEntry.objects.get(action="personal_data.export_unmasked")
+    assert (entry.purpose, entry.after["rows"]) == ("核对户籍", 1)

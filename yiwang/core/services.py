@@ -11,6 +11,13 @@ from yiwang.core.audit import audit_record
 from yiwang.core.masking import MASKERS
 
 
+def personal_fields_revealed(*, viewer: Any, subject_user_id: int | None = None) -> frozenset[str]:
+    """The personal fields this viewer sees unmasked (for one subject, or any when None)."""
+    return frozenset(
+        field for field in MASKERS if access_personal_field(viewer, field, subject_user_id=subject_user_id)
+    )
+
+
 def personal_data_present(
     *,
     viewer: Any,
@@ -24,10 +31,11 @@ def personal_data_present(
     If anything is shown unmasked, one audit entry records who saw which fields, and why."""
     shown: dict[str, Any] = dict(values)
     revealed: list[str] = []
+    allowed = personal_fields_revealed(viewer=viewer, subject_user_id=subject_user_id)
     for field, masker in MASKERS.items():
         if field not in values or not values[field]:
             continue
-        if access_personal_field(viewer, field, subject_user_id=subject_user_id):
+        if field in allowed:
             revealed.append(field)
         else:
             shown[field] = masker(values[field])
