@@ -26,6 +26,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from yiwang.core.access import STAFF_ROLES
 from yiwang.core.models import Role
 
 Text = str | Promise
@@ -211,15 +212,8 @@ _planned(
     ],
 )
 
-# Real links the web shell itself provides.
-_CITY_ROLES = (
-    Role.WINDOW_CLERK,
-    Role.DEPARTMENT_HANDLER,
-    Role.SUPERVISOR,
-    Role.DATA_STEWARD,
-    Role.CITY_LEADER,
-)
-for _role in _CITY_ROLES:
+# Real links the web shell itself provides: every member of staff may see the city.
+for _role in sorted(STAFF_ROLES):
     workbench_section_register(
         _role,
         Section(
