@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from tests.web.conftest import ID_NUMBER, ID_NUMBER_MASKED, PASSWORD, ROLE_NAMES_ZH
 from yiwang.core.models import AuditEntry, Role
-from yiwang.registry.models import Person
+from yiwang.registry.models import Enterprise, EnterpriseAgent, Person
 from yiwang.web.preferences import LARGE_TYPE_COOKIE
 from yiwang.web.workbenches import Section, workbench_get, workbench_section_register
 
@@ -113,8 +113,22 @@ def test_workbench_scope_names_department_and_division(client, make_user, city):
 
 
 def test_city_wide_scope_for_a_role_without_department_or_division(client, make_user):
+    login(client, make_user(Role.ADMIN))
+    assert "<li>全市</li>" in page_text(client.get("/workbench/admin/"))
+
+
+def test_citizen_scope_is_their_own_affairs(client, make_user):
     login(client, make_user(Role.CITIZEN))
-    assert "全市" in page_text(client.get("/workbench/citizen/"))
+    text = page_text(client.get("/workbench/citizen/"))
+    assert "<li>本人事项</li>" in text and "<li>全市</li>" not in text
+
+
+def test_enterprise_agent_scope_is_their_enterprises(client, make_user, city):
+    agent = make_user(Role.ENTERPRISE_AGENT)
+    login(client, agent)
+    assert "您的账号尚未关联企业" in page_text(client.get("/workbench/enterprise_agent/"))
+    EnterpriseAgent.objects.create(enterprise=Enterprise.objects.get(), user=agent)
+    assert "萍乡市安源区示范科技有限公司" in page_text(client.get("/workbench/enterprise_agent/"))
 
 
 def test_several_roles_get_a_picker(client, make_user):

@@ -238,3 +238,8 @@ def property_search(*, query: str = "", division_code: str | None = None) -> Que
         ).values("pk")
         queryset = queryset.filter(pk__in=matching)
     return _division_filter(queryset, division_code).order_by("id")
+
+
+def enterprises_of_agent(*, user: Any) -> QuerySet[Enterprise]:
+    """The enterprises a user is authorised to act for (经办人)."""
+    return Enterprise.objects.filter(agents__user=user).select_related("division").order_by("name")

@@ -74,6 +74,7 @@ def workbench_role(request, role: str):
         raise Http404
     if not access_role(request.user, role):
         raise PermissionDenied
+    enterprises = registry.enterprises_of_agent(user=request.user) if role == Role.ENTERPRISE_AGENT else None
     return render(
         request,
         "web/workbench.html",
@@ -81,6 +82,7 @@ def workbench_role(request, role: str):
             "role": Role(role),
             "workbench": workbench_get(role),
             "assignments": role_assignments_get(user=request.user, role=role),
+            "enterprises": enterprises,
         },
     )
 
