@@ -138,7 +138,7 @@ def test_masking_per_role_and_unmasked_reads_are_audited(clerk, steward, city):
     entry = AuditEntry.objects.filter(action="personal_data.read_unmasked").latest("sequence")
     assert entry.purpose == "窗口核验身份"
     assert entry.actor_label == "clerk"
-    assert set(entry.after["fields"]) == {"id_number", "phone", "address"}
+    assert set(entry.after["fields"]) == {"id_number", "birth_date", "phone", "address"}
 
 
 def test_404_for_missing_and_forbidden_alike(clerk, city):
@@ -252,3 +252,27 @@ def test_export_is_masked_per_role_and_unmasked_export_is_audited(clerk, steward
     assert number in full
     entry = AuditEntry.objects.get(action="personal_data.export_unmasked")
     assert (entry.purpose, entry.after["rows"]) == ("核对户籍", 1)
+
+
+def test_birth_date_is_masked_with_the_id_number(clerk, steward, city):
+    clerk.post("/api/registry/persons", _person_body(city["village"]), content_type="application/json")
+    number = Person.objects.get().id_number
+    assert steward.get(f"/api/registry/persons/{number}").json()["birth_date"] == "1988-**-**"
+    assert clerk.get(f"/api/registry/persons/{number}").json()["birth_date"] == "1988-06-01"
+
+
+def test_a_page_of_unmasked_reads_is_one_audit_entry(clerk, city):
+    for n in range(3):
+        body = _person_body(
+            city["village"], id_number=resident_id_build("360302", datetime.date(1990, 1, 1), n, "M")
+        )
+        assert clerk.post("/api/registry/persons", body, content_type="application/json").status_code == 201
+    before = AuditEntry.objects.filter(action="personal_data.read_unmasked").count()
+    page = clerk.get("/api/registry/persons?purpose=窗口查询").json()
+    assert page["count"] == 3
+    assert all("*" not in item["id_number"] for item in page["items"])
+    entries = AuditEntry.objects.filter(action="personal_data.read_unmasked")
+    assert entries.count() == before + 1
+    latest = entries.latest("sequence")
+    assert len(latest.after["objects"]) == 3
+    assert latest.purpose == "窗口查询"

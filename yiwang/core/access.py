@@ -11,6 +11,7 @@ from yiwang.core.models import Role
 # Personal fields and the roles whose work needs them unmasked.
 PERSONAL_FIELD_ROLES: dict[str, frozenset[str]] = {
     "id_number": frozenset({Role.WINDOW_CLERK, Role.DEPARTMENT_HANDLER}),
+    "birth_date": frozenset({Role.WINDOW_CLERK, Role.DEPARTMENT_HANDLER}),
     "phone": frozenset({Role.WINDOW_CLERK, Role.DEPARTMENT_HANDLER, Role.HOTLINE_OPERATOR, Role.DISPATCHER}),
     "address": frozenset(
         {Role.WINDOW_CLERK, Role.DEPARTMENT_HANDLER, Role.HOTLINE_OPERATOR, Role.DISPATCHER}

@@ -50,7 +50,21 @@ def mask_address(value: str) -> str:
     return kept + "****"
 
 
-MASKERS = {"id_number": mask_id_number, "phone": mask_phone, "address": mask_address}
+def mask_birth_date(value) -> str:
+    """1988-06-01 → 1988-**-** (the year stays: age groups are needed widely; the full date
+    would give away eight of the ten digits a masked ID number hides)."""
+    if not value:
+        return value
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return text[:4] + "-**-**"
+
+
+MASKERS = {
+    "id_number": mask_id_number,
+    "birth_date": mask_birth_date,
+    "phone": mask_phone,
+    "address": mask_address,
+}
 
 
 def mask_text(text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -18,6 +19,52 @@ def personal_fields_revealed(*, viewer: Any, subject_user_id: int | None = None)
     )
 
 
+@dataclass(frozen=True)
+class PersonalRecord:
+    """One subject's values to present, with what identifies it in the audit log."""
+
+    values: dict[str, Any]
+    object_id: str | int
+    subject_user_id: int | None = None
+
+
+def personal_data_present_many(
+    *, viewer: Any, records: list[PersonalRecord], purpose: str, object_type: str
+) -> list[dict[str, Any]]:
+    """Present several subjects at once (a page of a list): each personal field masked unless
+    the viewer's role needs it. One audit entry covers every unmasked read of the batch: who,
+    which subjects, which fields, and why."""
+    shown_rows: list[dict[str, Any]] = []
+    revealed_fields: set[str] = set()
+    revealed_ids: list[str] = []
+    for record in records:
+        shown = dict(record.values)
+        allowed = personal_fields_revealed(viewer=viewer, subject_user_id=record.subject_user_id)
+        revealed_here = False
+        for field, masker in MASKERS.items():
+            if not record.values.get(field):
+                continue
+            if field in allowed:
+                revealed_fields.add(field)
+                revealed_here = True
+            else:
+                shown[field] = masker(record.values[field])
+        if revealed_here:
+            revealed_ids.append(str(record.object_id))
+        shown_rows.append(shown)
+    if revealed_ids:
+        with transaction.atomic():
+            audit_record(
+                actor=viewer,
+                action="personal_data.read_unmasked",
+                object_type=object_type,
+                object_id=revealed_ids[0] if len(revealed_ids) == 1 else "",
+                after={"fields": sorted(revealed_fields), "objects": revealed_ids},
+                purpose=purpose,
+            )
+    return shown_rows
+
+
 def personal_data_present(
     *,
     viewer: Any,
@@ -27,29 +74,11 @@ def personal_data_present(
     object_id: str | int,
     subject_user_id: int | None = None,
 ) -> dict[str, Any]:
-    """Return `values` with each personal field masked unless the viewer's role needs it.
-    If anything is shown unmasked, one audit entry records who saw which fields, and why."""
-    shown: dict[str, Any] = dict(values)
-    revealed: list[str] = []
-    allowed = personal_fields_revealed(viewer=viewer, subject_user_id=subject_user_id)
-    for field, masker in MASKERS.items():
-        if field not in values or not values[field]:
-            continue
-        if field in allowed:
-            revealed.append(field)
-        else:
-            shown[field] = masker(values[field])
-    if revealed:
-        with transaction.atomic():
-            audit_record(
-                actor=viewer,
-                action="personal_data.read_unmasked",
-                object_type=object_type,
-                object_id=object_id,
-                after={"fields": revealed},
-                purpose=purpose,
-            )
-    return shown
+    """One subject: see personal_data_present_many."""
+    record = PersonalRecord(values=values, object_id=object_id, subject_user_id=subject_user_id)
+    return personal_data_present_many(
+        viewer=viewer, records=[record], purpose=purpose, object_type=object_type
+    )[0]
 
 
 @transaction.atomic

@@ -55,7 +55,7 @@ class PersonOut(Schema):
     id_number: str
     name: str
     sex: str
-    birth_date: datetime.date
+    birth_date: str  # YYYY-MM-DD, or YYYY-**-** when masked
     ethnicity: str
     phone: str
     address: str
@@ -96,8 +96,9 @@ class _PresentedPage:
         return self.count()
 
     def __getitem__(self, item):
-        rows = self.queryset[item]
-        return [selectors.person_present(person=p, viewer=self.viewer, purpose=self.purpose) for p in rows]
+        return selectors.person_present_many(
+            persons=self.queryset[item], viewer=self.viewer, purpose=self.purpose
+        )
 
 
 EXPORT_COLUMNS = ("id_number", "name", "sex", "birth_date", "phone", "address", "division")
@@ -228,10 +229,14 @@ class HouseholdOut(Schema):
 
 
 def _household_out(household, viewer) -> dict:
-    members = []
-    for member in selectors.household_members(household=household):
-        shown = selectors.person_present(person=member.person, viewer=viewer, purpose="household lookup")
-        members.append({"relation": member.relation, "name": shown["name"], "id_number": shown["id_number"]})
+    rows = list(selectors.household_members(household=household))
+    shown = selectors.person_present_many(
+        persons=[member.person for member in rows], viewer=viewer, purpose="household lookup"
+    )
+    members = [
+        {"relation": member.relation, "name": person["name"], "id_number": person["id_number"]}
+        for member, person in zip(rows, shown, strict=True)
+    ]
     return {
         "number": household.number,
         "kind": household.kind,

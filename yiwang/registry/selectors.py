@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 
 from yiwang.core.errors import NotFound
 from yiwang.core.models import Department, Division, DivisionLevel
-from yiwang.core.services import personal_data_present
+from yiwang.core.services import PersonalRecord, personal_data_present_many
 from yiwang.registry.models import Enterprise, Household, HouseholdMember, Person, Property
 
 
@@ -49,28 +49,33 @@ def person_get(*, id_number: str) -> Person:
     return person
 
 
-def person_present(*, person: Person, viewer: Any, purpose: str) -> dict[str, Any]:
-    """A person as the viewer may see them: personal fields masked unless the role needs them
-    (and then the read is audited with its purpose)."""
+def _person_record(person: Person) -> PersonalRecord:
     values = {
         "id_number": person.id_number,
         "name": person.name,
         "sex": person.sex,
-        "birth_date": person.birth_date,
+        "birth_date": person.birth_date.isoformat(),
         "ethnicity": person.ethnicity,
         "phone": person.phone,
         "address": person.address,
         "division": person.division_id,
         "division_name": person.division.name,
     }
-    return personal_data_present(
-        viewer=viewer,
-        values=values,
-        purpose=purpose,
-        object_type="registry.person",
-        object_id=person.pk,
-        subject_user_id=person.user_id,
+    return PersonalRecord(values=values, object_id=person.pk, subject_user_id=person.user_id)
+
+
+def person_present_many(*, persons, viewer: Any, purpose: str) -> list[dict[str, Any]]:
+    """Persons as the viewer may see them: personal fields (ID number, birth date, phone,
+    address) masked unless the role needs them; one audit entry for the unmasked reads."""
+    records = [_person_record(person) for person in persons]
+    return personal_data_present_many(
+        viewer=viewer, records=records, purpose=purpose, object_type="registry.person"
     )
+
+
+def person_present(*, person: Person, viewer: Any, purpose: str) -> dict[str, Any]:
+    """One person as the viewer may see them (see person_present_many)."""
+    return person_present_many(persons=[person], viewer=viewer, purpose=purpose)[0]
 
 
 def household_get(*, number: str) -> Household:

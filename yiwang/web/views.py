@@ -159,10 +159,11 @@ def departments(request):
 def persons(request):
     query, county, counties = _search(request)
     page = _page(request, registry.person_list(query=query, division_code=county))
+    people = list(page.object_list)
+    shown = registry.person_present_many(persons=people, viewer=request.user, purpose=PURPOSE_PERSON_LIST)
     rows = [
-        registry.person_present(person=person, viewer=request.user, purpose=PURPOSE_PERSON_LIST)
-        | {"pk": person.pk, "sex_label": Sex(person.sex).label}
-        for person in page.object_list
+        row | {"pk": person.pk, "sex_label": Sex(person.sex).label}
+        for person, row in zip(people, shown, strict=True)
     ]
     return render(
         request,
@@ -172,12 +173,12 @@ def persons(request):
 
 
 def _members_present(request, household, purpose: str, known: dict | None = None) -> list[dict]:
+    members = list(registry.household_members(household=household))
+    others = [m.person for m in members if not (known and m.person_id == known["pk"])]
+    shown_others = iter(registry.person_present_many(persons=others, viewer=request.user, purpose=purpose))
     rows = []
-    for member in registry.household_members(household=household):
-        if known and member.person_id == known["pk"]:
-            shown = known
-        else:
-            shown = registry.person_present(person=member.person, viewer=request.user, purpose=purpose)
+    for member in members:
+        shown = known if known and member.person_id == known["pk"] else next(shown_others)
         rows.append(shown | {"pk": member.person_id, "relation": member.get_relation_display()})
     return rows
 
