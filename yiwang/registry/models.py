@@ -90,6 +90,9 @@ class HouseholdMember(models.Model):
         verbose_name = _("household member")
         verbose_name_plural = _("household members")
 
+    def __str__(self) -> str:
+        return f"{self.household_id}:{self.person_id} ({self.relation})"
+
 
 class Enterprise(models.Model):
     class Status(models.TextChoices):
@@ -137,6 +140,9 @@ class EnterpriseAgent(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["enterprise", "user"], name="registry_agent_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.enterprise_id}"
 
 
 class Property(models.Model):
@@ -187,3 +193,7 @@ class PropertyOwner(models.Model):
                 name="registry_propertyowner_one_owner",
             )
         ]
+
+    def __str__(self) -> str:
+        owner = f"person {self.person_id}" if self.person_id else f"enterprise {self.enterprise_id}"
+        return f"{self.property_id}: {owner} × {self.share}"
