@@ -101,7 +101,8 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": SQLITE_PATH,
             # Tests use a file too (not shared-cache memory), so they run in WAL mode as production does.
-            "TEST": {"NAME": str(VAR_DIR / "test-yiwang.sqlite3")},
+            # One per process, so two test runs in one checkout do not share a file.
+            "TEST": {"NAME": str(VAR_DIR / f"test-yiwang-{os.getpid()}.sqlite3")},
             "OPTIONS": {
                 # IMMEDIATE: a write transaction takes the lock at BEGIN, so two writers queue
                 # instead of failing with "database is locked" half-way.
