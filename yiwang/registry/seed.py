@@ -285,6 +285,7 @@ DAUGHTER = Relation.DAUGHTER.value
 GRANDCHILD = Relation.GRANDCHILD.value
 PARENT = Relation.PARENT.value
 OTHER = Relation.OTHER.value
+HOUSEHOLD_BLOCK = 5000  # households whose villages are drawn (and sorted) together
 ENTERPRISE_RATE = 0.12  # per adult of 25-65: about one enterprise per 15 persons
 DAYS_PER_YEAR = 365.2425
 
@@ -324,17 +325,6 @@ def _organization_code(body: str) -> str:
     total = sum((int(c) if c.isdigit() else ord(c) - 55) * w for c, w in zip(body, weights, strict=True))
     check = 11 - total % 11
     return body + ("X" if check == 10 else "0" if check == 11 else str(check))
-
-
-def _apportion(total: int, weights: list[float]) -> list[int]:
-    """Split `total` in proportion to `weights` (largest remainder), summing exactly to total."""
-    weight_sum = sum(weights)
-    exact = [total * w / weight_sum for w in weights]
-    counts = [int(x) for x in exact]
-    order = sorted(range(len(weights)), key=lambda i: (counts[i] - exact[i], i))
-    for i in order[: total - sum(counts)]:
-        counts[i] += 1
-    return counts
 
 
 @dataclass
@@ -987,32 +977,40 @@ class _Generator:
         return len(rows)
 
     def run(self, persons: int, progress: Callable[[int, int], None] | None, every: int) -> SeedResult:
+        """Households go to villages drawn by weight (county share, communities denser than
+        villages). Each block of draws is sorted by village code, so that rows reach the
+        division, household-number and unit-number indexes in order."""
+        rng = self.rng
         villages = self.villages
-        weights = []
         county_totals: dict[str, float] = {}
         raw = []
         for village in villages:
-            weight = (2.5 if village.is_urban else 1.0) * self.rng.uniform(0.6, 1.4)
+            weight = (2.5 if village.is_urban else 1.0) * rng.uniform(0.6, 1.4)
             if village.name.endswith("分场"):
                 weight *= 0.5
             raw.append(weight)
             county_totals[village.county] = county_totals.get(village.county, 0.0) + weight
-        for village, weight in zip(villages, raw, strict=True):
-            weights.append(COUNTY_SHARES.get(village.county, 0.1) * weight / county_totals[village.county])
-        quotas = _apportion(persons, weights)
+        weights = [
+            COUNTY_SHARES.get(village.county, 0.1) * weight / county_totals[village.county]
+            for village, weight in zip(villages, raw, strict=True)
+        ]
+        draw = _weighted(rng, list(range(len(villages))), weights)
         done = 0
         next_report = every
-        for village, quota in zip(villages, quotas, strict=True):
-            left = quota
-            while left > 0:
-                made = self._household(village, left)
-                left -= made
+        while done < persons:
+            # Fewer households than the persons left could fill, so every draw is used.
+            size = min(HOUSEHOLD_BLOCK, 1 + int((persons - done) / 3.5))
+            block = sorted(draw() for _ in range(size))
+            for index in block:
+                made = self._household(villages[index], persons - done)
                 done += made
                 if len(self.persons) >= self.batch_size:
                     self._flush()
                 if progress and done >= next_report:
                     progress(done, persons)
                     next_report += every
+                if done >= persons:
+                    break
         self._flush()
         if progress and done and done % every:
             progress(done, persons)
