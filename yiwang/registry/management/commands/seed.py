@@ -15,7 +15,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from yiwang.core.reference import reference_load
-from yiwang.registry.seed import demo_logins_ensure, registry_seed
+from yiwang.registry.models import Person
+from yiwang.registry.seed import demo_logins_ensure, registry_is_empty, registry_seed
 
 ACTOR = "system:seed"
 
@@ -53,19 +54,18 @@ class Command(BaseCommand):
             elapsed = time.perf_counter() - started
             self.stdout.write(f"  {done:>10,} / {total:,} persons  ({elapsed:.1f} s)")
 
-        if persons:
+        if persons and not registry_is_empty():
+            self.stdout.write(
+                f"The registry already has {Person.objects.count():,} persons: nothing generated "
+                "(seed only fills an empty registry)."
+            )
+        elif persons:
             self.stdout.write(f"Generating {persons:,} persons with seed {seed} …")
             result = registry_seed(
                 persons=persons, seed=seed, actor=ACTOR, as_of=as_of, batch_size=batch_size, progress=progress
             )
-            if result.skipped:
-                self.stdout.write(
-                    f"The registry already has {result.persons:,} persons: nothing generated "
-                    "(seed only fills an empty registry)."
-                )
-            else:
-                counts = ", ".join(f"{name} {value:,}" for name, value in result.counts().items())
-                self.stdout.write(f"Generated as of {result.as_of}: {counts} in {result.seconds:.1f} s.")
+            counts = ", ".join(f"{name} {value:,}" for name, value in result.counts().items())
+            self.stdout.write(f"Generated as of {result.as_of}: {counts} in {result.seconds:.1f} s.")
         logins = demo_logins_ensure(actor=ACTOR)
         if logins["created"]:
             self.stdout.write(f"Demo logins created: {', '.join(logins['created'])}.")
