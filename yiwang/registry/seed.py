@@ -977,15 +977,16 @@ class _Generator:
         return len(rows)
 
     def run(self, persons: int, progress: Callable[[int, int], None] | None, every: int) -> SeedResult:
-        """Households go to villages drawn by weight (county share, communities denser than
-        villages). Each block of draws is sorted by village code, so that rows reach the
-        division, household-number and unit-number indexes in order."""
+        """Households go to villages drawn by weight: the county's share of the city, and
+        communities five times as dense as villages (about half the people are urban, as in
+        the household register). Each block of draws is sorted by village code, so that rows
+        reach the division, household-number and unit-number indexes in order."""
         rng = self.rng
         villages = self.villages
         county_totals: dict[str, float] = {}
         raw = []
         for village in villages:
-            weight = (2.5 if village.is_urban else 1.0) * rng.uniform(0.6, 1.4)
+            weight = (5.0 if village.is_urban else 1.0) * rng.uniform(0.6, 1.4)
             if village.name.endswith("分场"):
                 weight *= 0.5
             raw.append(weight)
