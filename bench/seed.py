@@ -92,7 +92,14 @@ def machine() -> dict[str, str]:
     }
 
 
-def write_results(figures: dict, runs: list[float], summary: str) -> None:
+def load_average() -> str:
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:
+        return "?"
+
+
+def write_results(figures: dict, runs: list[float], summary: str, loads: tuple[str, str]) -> None:
     info = machine()
     section = "\n".join(
         [
@@ -104,14 +111,17 @@ def write_results(figures: dict, runs: list[float], summary: str) -> None:
             "password hasher). Baseline: plain `sqlite3` executemany of as many "
             "(id, 18-character text, text, date) rows into a fresh table, one transaction.",
             "",
-            "| machine | date | runs (s) | median (s) | baseline (s) | ratio |",
-            "|---|---|---|---|---|---|",
+            "| machine | date | load before/after | runs (s) | median (s) | baseline (s) | ratio |",
+            "|---|---|---|---|---|---|---|",
             f"| {info['cpus']} CPUs, {info['ram']} RAM, {info['system']}, Python {info['python']}, "
-            f"SQLite {info['sqlite']} | {datetime.date.today().isoformat()} | "
+            f"SQLite {info['sqlite']} | {datetime.date.today().isoformat()} | {loads[0]} / {loads[1]} | "
             f"{' / '.join(f'{s:.1f}' for s in runs)} | {figures['seed_seconds']:.1f} | "
             f"{figures['baseline_seconds']:.2f} | {figures['seed_vs_baseline_ratio']:.1f} |",
             "",
             f"Rows of one run: {summary.removeprefix('Generated ')}" if summary else "",
+            "",
+            "The load is the 1-minute load average before and after: the machine may be shared, and "
+            "other work running at the same time slows the seed down.",
             END,
         ]
     )
@@ -133,6 +143,7 @@ def main() -> int:
     args = parser.parse_args()
     runs = []
     summary = ""
+    load_before = load_average()
     for number in range(1, args.runs + 1):
         seconds, summary = seed_run(args.persons)
         runs.append(seconds)
@@ -148,7 +159,7 @@ def main() -> int:
         "seed_vs_baseline_ratio": median / baseline,
     }
     if not args.no_write:
-        write_results(figures, runs, summary)
+        write_results(figures, runs, summary, (load_before, load_average()))
     print(f"seed_seconds={median:.1f}")
     print(f"persons={args.persons}")
     print(f"baseline_seconds={baseline:.2f}")
