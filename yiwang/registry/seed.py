@@ -65,10 +65,12 @@ def _words(text: str) -> tuple[str, ...]:
 # Share of the city's population per county (2020 census, rounded).
 COUNTY_SHARES = {"360302": 0.32, "360313": 0.20, "360321": 0.13, "360322": 0.21, "360323": 0.14}
 
-# The code an ID number issued in a county carries, by birth year. python-stdnum (and so
-# resident_id_parse) accepts a division code only for birth years in which the code existed,
-# so people born before a county got its present code carry the code it had then
-# (上栗区 360311, 芦溪区 360312, 莲花县 under 吉安地区 362431), or the city's 360300.
+# The code an ID number carries is the county's code when the number was issued (at birth
+# registration, or in 1985 for people born before) and it never changes afterwards: residents of
+# 上栗 and 芦溪 numbered before 1997 carry 上栗区 360311 / 芦溪区 360312, those of 莲花 numbered
+# before 1992 carry 362431 (莲花县 of 吉安地区). Codes are taken in the first of these that
+# python-stdnum knows for the year of issue.
+ID_NUMBERS_SINCE = 1985
 COUNTY_CODE_HISTORY = {
     "360302": ("360302", "360300"),
     "360313": ("360313", "360300"),
@@ -294,7 +296,7 @@ DAYS_PER_YEAR = 365.2425
 
 
 def _code_valid(code: str, year: int) -> bool:
-    """Does python-stdnum accept `code` as the birthplace of someone born in `year`?"""
+    """Did the division code exist in `year` (python-stdnum's table of codes and their years)?"""
     try:
         ric.get_birth_place(f"{code}{year}0101" + "0010")
     except stdnum_errors.ValidationError:
@@ -551,13 +553,16 @@ class _Generator:
         for county in counties:
             history = COUNTY_CODE_HISTORY.get(county, (county, CITY_CODE + "00"))
             self.home_codes[county] = {
-                year: next(c for c in history if _code_valid(c, year)) for year in years
+                year: next(c for c in history if _code_valid(c, max(year, ID_NUMBERS_SINCE)))
+                for year in years
             }
         self.jiangxi_codes = {
-            year: [c for c in BIRTHPLACES_JIANGXI if _code_valid(c, year)] for year in years
+            year: [c for c in BIRTHPLACES_JIANGXI if _code_valid(c, max(year, ID_NUMBERS_SINCE))]
+            for year in years
         }
         self.other_codes = {
-            year: [c for c in BIRTHPLACES_ELSEWHERE if _code_valid(c, year)] for year in years
+            year: [c for c in BIRTHPLACES_ELSEWHERE if _code_valid(c, max(year, ID_NUMBERS_SINCE))]
+            for year in years
         }
         self.id_sequences: dict[str, int] = {}
         # Name urns: sampled once, indexed by random numbers per person.
