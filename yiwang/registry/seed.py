@@ -359,50 +359,25 @@ def _columns(model: type[models.Model], names: tuple[str, ...]) -> list[str]:
     return [model._meta.get_field(name).column for name in names]
 
 
-PERSON_FIELDS = (
-    "id",
-    "id_number",
-    "name",
-    "sex",
-    "birth_date",
-    "birthplace_code",
-    "ethnicity",
-    "phone",
-    "address",
-    "division",
-    "death_date",
-    "updated_at",
+PERSON_FIELDS = _words(
+    """
+    id id_number name sex birth_date birthplace_code ethnicity phone address division death_date
+    updated_at
+    """
 )
 HOUSEHOLD_FIELDS = ("id", "number", "kind", "head", "division", "address", "is_rural")
 MEMBER_FIELDS = ("id", "household", "person", "relation")
-ENTERPRISE_FIELDS = (
-    "id",
-    "uscc",
-    "name",
-    "kind",
-    "legal_representative",
-    "legal_representative_name",
-    "industry_code",
-    "industry_name",
-    "registered_capital",
-    "employee_count",
-    "land_area_mu",
-    "established_on",
-    "status",
-    "address",
-    "phone",
-    "division",
-    "updated_at",
+ENTERPRISE_FIELDS = _words(
+    """
+    id uscc name kind legal_representative legal_representative_name industry_code industry_name
+    registered_capital employee_count land_area_mu established_on status address phone division
+    updated_at
+    """
 )
-PROPERTY_FIELDS = (
-    "id",
-    "unit_number",
-    "certificate_number",
-    "use",
-    "area",
-    "address",
-    "division",
-    "registered_on",
+PROPERTY_FIELDS = _words(
+    """
+    id unit_number certificate_number use area address division registered_on
+    """
 )
 OWNER_FIELDS = ("id", "property", "person", "enterprise", "share")
 TABLES = (
