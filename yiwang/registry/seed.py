@@ -1016,6 +1016,25 @@ def registry_is_empty() -> bool:
     )
 
 
+def _sqlite_pragmas_for_loading() -> list[str]:
+    """SQLite: a 256 MB page cache while the indexes grow, and no fsync at commits
+    (synchronous=OFF; half the commit time on this kind of disk). A power cut during the seed
+    could then damage the database: acceptable for generating a demo city, which is simply
+    generated again. Returns the statements that restore the previous settings."""
+    if connection.vendor != "sqlite":
+        return []
+    restore = []
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        restore.append(f"PRAGMA cache_size={int(cursor.fetchone()[0])}")
+        cursor.execute("PRAGMA cache_size=-262144")
+        if not connection.in_atomic_block:  # the safety level cannot change inside a transaction
+            cursor.execute("PRAGMA synchronous")
+            restore.append(f"PRAGMA synchronous={int(cursor.fetchone()[0])}")
+            cursor.execute("PRAGMA synchronous=OFF")
+    return restore
+
+
 def registry_seed(
     *,
     persons: int,
@@ -1033,20 +1052,16 @@ def registry_seed(
         return SeedResult(skipped=True, persons=Person.objects.count())
     as_of = as_of or datetime.date(datetime.date.today().year, 1, 1)
     writer = _Writer()
-    previous_cache = None
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA cache_size")
-            previous_cache = cursor.fetchone()[0]
-            cursor.execute("PRAGMA cache_size=-262144")  # 256 MB while the indexes grow
+    restore = _sqlite_pragmas_for_loading()
     try:
         generator = _Generator(seed=seed, as_of=as_of, batch_size=batch_size, write=writer.write)
         result = generator.run(persons, progress, progress_every)
         writer.finish()
     finally:
-        if previous_cache is not None:
+        if restore:
             with connection.cursor() as cursor:
-                cursor.execute(f"PRAGMA cache_size={int(previous_cache)}")
+                for statement in restore:
+                    cursor.execute(statement)
     result.seconds = time.perf_counter() - started
     # One audit entry for the whole batch: the bulk rows are not audited one by one.
     with transaction.atomic():
