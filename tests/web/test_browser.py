@@ -136,3 +136,36 @@ def test_keyboard_reaches_the_skip_link_first(page, live_server, db):
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip-link"
     assert page.locator(".skip-link").is_visible()
+
+
+def test_window_clerk_registers_a_person_and_sees_field_errors(
+    page, live_server, make_user, city, screenshot_dir
+):
+    import datetime
+
+    from yiwang.core.ids import resident_id_build
+    from yiwang.registry.models import Person
+
+    log_in(page, live_server, make_user(Role.WINDOW_CLERK))
+    page.goto(f"{live_server.url}/city/persons/")
+    page.get_by_role("link", name="人口登记").click()
+    number = resident_id_build("360302", datetime.date(1979, 8, 15), 3, "M")
+    wrong = number[:-1] + ("0" if number[-1] != "0" else "1")
+    page.get_by_label("身份证号").fill(wrong)
+    page.get_by_label("姓名").fill("周建华")
+    village = page.locator("#id_division option").nth(1).get_attribute("value")
+    page.locator("#id_division").select_option(village)
+    page.get_by_role("button", name="登记", exact=True).click()
+    page.wait_for_load_state()
+    error = page.locator("#id_number-errors")
+    assert error.is_visible()
+    assert "校验" in error.inner_text()
+    page.screenshot(path=str(screenshot_dir / "person-register-error.png"), full_page=True)
+    assert not Person.objects.filter(name="周建华").exists()
+
+    page.get_by_label("身份证号").fill(number)
+    page.get_by_role("button", name="登记", exact=True).click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="周建华").is_visible()
+    assert page.get_by_text("周建华 已登记。").is_visible()
+    assert Person.objects.get(name="周建华").birth_date == datetime.date(1979, 8, 15)

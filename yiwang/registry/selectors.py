@@ -248,3 +248,11 @@ def property_search(*, query: str = "", division_code: str | None = None) -> Que
 def enterprises_of_agent(*, user: Any) -> QuerySet[Enterprise]:
     """The enterprises a user is authorised to act for (经办人)."""
     return Enterprise.objects.filter(agents__user=user).select_related("division").order_by("name")
+
+
+def village_choices() -> list[tuple[Division, list[Division]]]:
+    """Villages and communities grouped by town, for forms."""
+    from itertools import groupby
+
+    villages = Division.objects.filter(level=DivisionLevel.VILLAGE).select_related("parent").order_by("code")
+    return [(town, list(group)) for town, group in groupby(villages, key=lambda v: v.parent)]

@@ -14,6 +14,7 @@ urlpatterns = [
     path("city/divisions/", views.divisions, name="divisions"),
     path("city/departments/", views.departments, name="departments"),
     path("city/persons/", views.persons, name="persons"),
+    path("city/persons/new/", views.person_register, name="person_register"),
     path("city/persons/<int:person_id>/", views.person_detail, name="person_detail"),
     path("city/households/", views.households, name="households"),
     path("city/households/<int:household_id>/", views.household_detail, name="household_detail"),

@@ -6,8 +6,10 @@ from __future__ import annotations
 from functools import wraps
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
@@ -17,11 +19,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
-from yiwang.core.access import access_role, access_staff
-from yiwang.core.errors import NotFound
+from yiwang.core.access import access_registry_write, access_role, access_staff
+from yiwang.core.errors import FieldErrors, NotFound
 from yiwang.core.models import Role
 from yiwang.registry import selectors as registry
+from yiwang.registry import services as registry_services
 from yiwang.registry.models import Sex
+from yiwang.web.forms import PersonRegisterForm
 from yiwang.web.preferences import LARGE_TYPE_COOKIE, LARGE_TYPE_MAX_AGE, large_type_enabled
 from yiwang.web.selectors import role_assignments_get, user_role_codes
 from yiwang.web.workbenches import workbench_get
@@ -168,7 +172,14 @@ def persons(request):
     return render(
         request,
         "web/city/persons.html",
-        {"page": page, "rows": rows, "query": query, "county": county, "counties": counties},
+        {
+            "page": page,
+            "rows": rows,
+            "query": query,
+            "county": county,
+            "counties": counties,
+            "can_register": access_registry_write(request.user, "person"),
+        },
     )
 
 
@@ -181,6 +192,26 @@ def _members_present(request, household, purpose: str, known: dict | None = None
         shown = known if known and member.person_id == known["pk"] else next(shown_others)
         rows.append(shown | {"pk": member.person_id, "relation": member.get_relation_display()})
     return rows
+
+
+def person_register(request):
+    """The integrated window (or 公安) registers a person: same service and rules as the API."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not access_registry_write(request.user, "person"):
+        raise PermissionDenied
+    form = PersonRegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {key: value for key, value in form.cleaned_data.items() if value not in (None, "")}
+        try:
+            person = registry_services.person_create(actor=request.user, data=data)
+        except FieldErrors as errors:
+            for path, message in errors.errors:
+                form.add_error(path[-1] if path and path[-1] in form.fields else None, message)
+        else:
+            messages.success(request, _("%(name)s is registered.") % {"name": person.name})
+            return redirect("web:person_detail", person_id=person.pk)
+    return render(request, "web/city/person_register.html", {"form": form})
 
 
 @staff_required
