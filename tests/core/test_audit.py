@@ -162,5 +162,7 @@ def test_concurrent_appends_keep_one_unbroken_chain():
     for thread in threads:
         thread.join()
     assert errors == []
-    assert list(AuditEntry.objects.order_by("sequence").values_list("sequence", flat=True)) == list(range(1, 46))
+    assert list(AuditEntry.objects.order_by("sequence").values_list("sequence", flat=True)) == list(
+        range(1, 46)
+    )
     assert audit_verify() == (45, [])

@@ -13,7 +13,9 @@ YIWANG = str(Path(sys.executable).parent / "yiwang")
 def _run(args, tmp_path, **env):
     environment = {**os.environ, "YIWANG_VAR_DIR": str(tmp_path / "var"), **env}
     environment.pop("DATABASE_URL", None)  # a fresh SQLite file of its own
-    return subprocess.run([YIWANG, *args], cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [YIWANG, *args], cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.mark.slow
