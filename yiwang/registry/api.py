@@ -298,7 +298,7 @@ class EnterpriseIn(Schema):
     land_area_mu: Decimal = Decimal(0)
     established_on: datetime.date
     division: str
-    kind: str = ""
+    kind: str = "company"
     address: str = ""
     phone: str = ""
 

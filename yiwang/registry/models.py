@@ -95,6 +95,11 @@ class HouseholdMember(models.Model):
 
 
 class Enterprise(models.Model):
+    class Kind(models.TextChoices):
+        COMPANY = "company", _("Limited company")
+        INDIVIDUAL = "individual", _("Individual business")
+        COOPERATIVE = "cooperative", _("Farmers' cooperative")
+
     class Status(models.TextChoices):
         ACTIVE = "active", _("In business")
         REVOKED = "revoked", _("Licence revoked")
@@ -102,7 +107,7 @@ class Enterprise(models.Model):
 
     uscc = models.CharField(_("USCC"), max_length=18, unique=True)
     name = models.CharField(_("name"), max_length=128)
-    kind = models.CharField(_("kind"), max_length=32, blank=True)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices, default=Kind.COMPANY)
     legal_representative = models.ForeignKey(
         Person, on_delete=models.PROTECT, null=True, blank=True, related_name="represented_enterprises"
     )

@@ -243,6 +243,9 @@ def enterprise_create(*, actor: Any, data: dict[str, Any]) -> Enterprise:
     elif established and established > datetime.date.today():
         errors.add("established_on", _("Cannot be in the future."))
     division = _division(data.get("division"), errors)
+    kind = data.get("kind") or Enterprise.Kind.COMPANY
+    if kind not in Enterprise.Kind.values:
+        errors.add("kind", _("Unknown kind %(kind)s.") % {"kind": kind})
     representative = None
     if data.get("legal_representative_id_number"):
         representative = Person.objects.filter(
@@ -254,7 +257,7 @@ def enterprise_create(*, actor: Any, data: dict[str, Any]) -> Enterprise:
     enterprise = Enterprise.objects.create(
         uscc=code,
         name=data["name"],
-        kind=data.get("kind") or "",
+        kind=kind,
         legal_representative=representative,
         legal_representative_name=data["legal_representative_name"],
         industry_code=data["industry_code"],
