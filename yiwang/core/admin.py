@@ -48,27 +48,24 @@ class AuditedAdmin(admin.ModelAdmin):
                 purpose="admin",
             )
 
+    def _audit_delete(self, request, obj) -> None:
+        audit_record(
+            actor=request.user,
+            action=f"{obj._meta.model_name}.delete",
+            target=obj,
+            before=_snapshot(obj, self.audit_exclude),
+            purpose="admin",
+        )
+
     def delete_model(self, request, obj):
         with transaction.atomic():
-            audit_record(
-                actor=request.user,
-                action=f"{obj._meta.model_name}.delete",
-                target=obj,
-                before=_snapshot(obj, self.audit_exclude),
-                purpose="admin",
-            )
+            self._audit_delete(request, obj)
             super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
         with transaction.atomic():
             for obj in queryset:
-                audit_record(
-                    actor=request.user,
-                    action=f"{obj._meta.model_name}.delete",
-                    target=obj,
-                    before=_snapshot(obj, self.audit_exclude),
-                    purpose="admin",
-                )
+                self._audit_delete(request, obj)
             super().delete_queryset(request, queryset)
 
 

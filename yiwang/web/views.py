@@ -235,15 +235,16 @@ def person_detail(request, person_id: int):
     )
 
 
+def _registry_list(request, selector, template: str):
+    """A searchable, county-filtered, paginated registry list (rows without personal fields)."""
+    query, county, counties = _search(request)
+    page = _page(request, selector(query=query, division_code=county))
+    return render(request, template, {"page": page, "query": query, "county": county, "counties": counties})
+
+
 @staff_required
 def households(request):
-    query, county, counties = _search(request)
-    page = _page(request, registry.household_list(query=query, division_code=county))
-    return render(
-        request,
-        "web/city/households.html",
-        {"page": page, "query": query, "county": county, "counties": counties},
-    )
+    return _registry_list(request, registry.household_list, "web/city/households.html")
 
 
 @staff_required
@@ -258,21 +259,9 @@ def household_detail(request, household_id: int):
 
 @staff_required
 def enterprises(request):
-    query, county, counties = _search(request)
-    page = _page(request, registry.enterprise_list(query=query, division_code=county))
-    return render(
-        request,
-        "web/city/enterprises.html",
-        {"page": page, "query": query, "county": county, "counties": counties},
-    )
+    return _registry_list(request, registry.enterprise_list, "web/city/enterprises.html")
 
 
 @staff_required
 def properties(request):
-    query, county, counties = _search(request)
-    page = _page(request, registry.property_search(query=query, division_code=county))
-    return render(
-        request,
-        "web/city/properties.html",
-        {"page": page, "query": query, "county": county, "counties": counties},
-    )
+    return _registry_list(request, registry.property_search, "web/city/properties.html")
