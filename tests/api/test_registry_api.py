@@ -276,3 +276,12 @@ def test_a_page_of_unmasked_reads_is_one_audit_entry(clerk, city):
     latest = entries.latest("sequence")
     assert len(latest.after["objects"]) == 3
     assert latest.purpose == "窗口查询"
+
+
+def test_writing_without_the_registry_role_is_403_with_a_reason(steward, city):
+    response = steward.post(
+        "/api/registry/persons", _person_body(city["village"]), content_type="application/json"
+    )
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "forbidden"
+    assert Person.objects.count() == 0

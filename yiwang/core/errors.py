@@ -38,6 +38,13 @@ class NotFound(DomainError):
     status = 404
 
 
+class Forbidden(DomainError):
+    """The caller may not take this action (objects they may not see are NotFound instead)."""
+
+    code = "forbidden"
+    status = 403
+
+
 class Conflict(DomainError):
     code = "conflict"
     status = 409

@@ -10,12 +10,13 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.http import StreamingHttpResponse
+from django.utils.translation import gettext as _
 from ninja import Field, File, Router, Schema, Status, UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
 from yiwang.core.access import access_registry_write, access_staff
 from yiwang.core.audit import audit_record
-from yiwang.core.errors import FieldErrors, NotFound
+from yiwang.core.errors import FieldErrors, Forbidden, NotFound
 from yiwang.core.masking import MASKERS
 from yiwang.core.services import personal_fields_revealed
 from yiwang.registry import imports, selectors, services
@@ -29,9 +30,9 @@ def _require_staff(request) -> None:
 
 
 def _require_writer(request, entity: str) -> None:
+    # The collection is no secret (unlike a person), so the refusal says why: 403, not 404.
     if not access_registry_write(request.auth, entity):
-        # Not a secret that the collection exists, but writing is refused the same way as reading.
-        raise NotFound("not found")
+        raise Forbidden(_("Your role may not register %(entity)s records.") % {"entity": entity})
 
 
 class FiguresOut(Schema):
