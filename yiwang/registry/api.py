@@ -32,7 +32,7 @@ def _require_staff(request) -> None:
 def _require_writer(request, entity: str) -> None:
     # The collection is no secret (unlike a person), so the refusal says why: 403, not 404.
     if not access_registry_write(request.auth, entity):
-        raise Forbidden(_("Your role may not register %(entity)s records.") % {"entity": entity})
+        raise Forbidden(_("Your role may not register records of this kind."))
 
 
 class FiguresOut(Schema):
