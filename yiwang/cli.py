@@ -48,6 +48,8 @@ def serve(argv: list[str]) -> int:
         "4",
         "--access-logfile",
         "-",
+        "--logger-class",
+        "yiwang.core.gunicorn_logging.MaskingLogger",
         "--log-level",
         "warning",
     ]

@@ -39,3 +39,44 @@ def test_demo_help_lists_the_verbs(tmp_path):
     assert result.returncode == 0
     assert "yiwang demo" in result.stdout
     assert "audit" in result.stdout
+
+
+@pytest.mark.slow
+def test_serve_masks_id_numbers_in_the_access_log(tmp_path):
+    import socket
+    import time
+    import urllib.error
+    import urllib.request
+
+    assert _run(["migrate", "-v0"], tmp_path).returncode == 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {**os.environ, "YIWANG_VAR_DIR": str(tmp_path / "var")}
+    environment.pop("DATABASE_URL", None)
+    server = subprocess.Popen(
+        [YIWANG, "serve", "--port", str(port), "--workers", "1"],
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}/api/registry/persons/360302198001010014?phone=13812345678"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url, timeout=2)
+            except urllib.error.HTTPError as error:
+                assert error.code == 401
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("yiwang serve did not answer")
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+    assert "/api/registry/persons/3603**********0014" in output
+    assert "138****5678" in output
+    assert "360302198001010014" not in output
