@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "yiwang.core",
     "yiwang.registry",
+    "yiwang.exchange",
+    "yiwang.cases",
+    "yiwang.hotline",
     "yiwang.web",
 ]
 

@@ -7,5 +7,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
+    path("exchange/", include("yiwang.exchange.urls")),
+    path("cases/", include("yiwang.cases.urls")),
+    path("hotline/", include("yiwang.hotline.urls")),
     path("", include("yiwang.web.urls")),
 ]

@@ -1,0 +1,4 @@
+"""Pages of the cases app (mounted at /cases/)."""
+
+app_name = "cases"
+urlpatterns: list = []
