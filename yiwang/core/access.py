@@ -86,3 +86,39 @@ def access_registry_write(user: Any, entity: str) -> bool:
         .filter(models.Q(department__code__in=keepers) | models.Q(department__parent__code__in=keepers))
         .exists()
     )
+
+
+# --- The exchange (data sharing hub) ---
+
+# The city's chief data officer: a data steward of the big-data bureau (政数局).
+CHIEF_DATA_OFFICE = "ZS"
+
+
+def access_exchange_cdo(user: Any) -> bool:
+    """Is this user the city's chief data officer (approves conditional sharing)?"""
+    roles = user_roles(user)
+    if Role.ADMIN in roles:
+        return True
+    if Role.DATA_STEWARD not in roles:
+        return False
+    return user.roles.filter(role=Role.DATA_STEWARD, department__code=CHIEF_DATA_OFFICE).exists()
+
+
+def access_exchange_steward(user: Any, department: Any) -> bool:
+    """Is this user a data steward of `department` (or of its parent department)?"""
+    roles = user_roles(user)
+    if Role.ADMIN in roles:
+        return True
+    if Role.DATA_STEWARD not in roles:
+        return False
+    ids = {department.pk, department.parent_id} - {None}
+    return user.roles.filter(role=Role.DATA_STEWARD, department_id__in=ids).exists()
+
+
+def access_exchange_consumer(user: Any, department: Any) -> bool:
+    """May this user read or request shared data on behalf of `department`?"""
+    if Role.ADMIN in user_roles(user):
+        return True
+    if not user_roles(user):
+        return False
+    return user.roles.filter(department=department).exists()

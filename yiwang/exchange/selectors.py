@@ -1,0 +1,443 @@
+"""The exchange's questions. `exchange_read` is the one way applications read shared data:
+it checks the grants, refuses with a reason (audited), and writes the evidence of every read it
+serves; if the evidence cannot be written, the read fails."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yiwang.core.audit import audit_record
+from yiwang.core.errors import FieldErrors, Forbidden, NotFound
+from yiwang.core.masking import mask_id_number
+from yiwang.core.models import Department
+from yiwang.exchange.backends import BACKENDS, backend_rows
+from yiwang.exchange.models import (
+    AccessRequest,
+    ExchangeRead,
+    Grant,
+    Record,
+    Resource,
+    ResourceField,
+    SharingClass,
+)
+from yiwang.exchange.services import field_converter
+
+PAGE_SIZE = 50
+
+
+class ReadRefused(Forbidden):
+    """A read the exchange will not serve; the reason is said and audited."""
+
+    code = "read_refused"
+
+
+def _sm3(data: bytes) -> str:
+    return hashlib.new("sm3", data).hexdigest()
+
+
+def _evidence_key() -> bytes:
+    return ("exchange-evidence:" + settings.SECRET_KEY).encode()
+
+
+def canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+
+
+def evidence_hash(
+    *, request_hash: str, response_hash: str, consumer_id: int, resource_id: int, actor_id
+) -> str:
+    """HMAC-SM3 over what one evidence row asserts (the key is derived from the secret key)."""
+    message = f"{request_hash}|{response_hash}|{consumer_id}|{resource_id}|{actor_id or ''}".encode()
+    return hmac.new(_evidence_key(), message, lambda data=b"": hashlib.new("sm3", data)).hexdigest()
+
+
+def response_hash_of(rows: list[dict[str, Any]]) -> str:
+    return _sm3(canonical(rows))
+
+
+def request_hash_of(request: dict[str, Any]) -> str:
+    return _sm3(canonical(request))
+
+
+# ---------------------------------------------------------------- catalog
+
+
+def resource_get(*, code: str) -> Resource:
+    resource = Resource.objects.select_related("department").filter(code=code).first()
+    if resource is None:
+        raise NotFound("resource not found")
+    return resource
+
+
+def resource_list(*, query: str = "", department_code: str | None = None, subject_type: str = "") -> QuerySet:
+    queryset = Resource.objects.select_related("department").annotate(field_count=Count("fields"))
+    if query:
+        queryset = queryset.filter(
+            Q(title__contains=query) | Q(code__icontains=query) | Q(theme__contains=query)
+        )
+    if department_code:
+        queryset = queryset.filter(department__code=department_code)
+    if subject_type:
+        queryset = queryset.filter(subject_type=subject_type)
+    return queryset.order_by("department__code", "code")
+
+
+def resource_fields(*, resource: Resource) -> list[ResourceField]:
+    return list(resource.fields.all())
+
+
+def consumer_departments(*, user: Any) -> list[Department]:
+    """The departments a user may read or request for (those they hold a role in)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    return list(Department.objects.filter(role_assignments__user=user).distinct().order_by("code"))
+
+
+def grants_live(*, consumer: Department, now: datetime.datetime | None = None) -> QuerySet:
+    now = now or timezone.now()
+    return Grant.objects.filter(consumer=consumer, valid_from__lte=now, valid_to__gt=now).select_related(
+        "resource", "resource__department"
+    )
+
+
+def grant_list(*, consumer: Department) -> QuerySet:
+    return Grant.objects.filter(consumer=consumer).select_related("resource", "resource__department")
+
+
+def _is_owner(consumer: Department, resource: Resource) -> bool:
+    owner = resource.department
+    return consumer.pk == owner.pk or consumer.parent_id == owner.pk
+
+
+def readable_fields(*, consumer: Department, resource: Resource, now=None) -> list[str]:
+    """The fields this consumer may read now: all for the owner; else open ones and
+    conditional ones under a live grant. Closed fields never leave the owner."""
+    fields = list(resource.fields.values_list("name", "sharing_class"))
+    if _is_owner(consumer, resource):
+        return [name for name, _class in fields]
+    granted: set[str] = set()
+    for grant_fields in (
+        grants_live(consumer=consumer, now=now).filter(resource=resource).values_list("fields", flat=True)
+    ):
+        granted.update(grant_fields)
+    return [
+        name
+        for name, sharing in fields
+        if sharing == SharingClass.OPEN or (sharing == SharingClass.CONDITIONAL and name in granted)
+    ]
+
+
+def resources_readable(*, consumer: Department) -> list[dict[str, Any]]:
+    """Every resource with at least one field this consumer may read, and which fields."""
+    now = timezone.now()
+    granted: dict[int, set[str]] = {}
+    for resource_id, grant_fields in grants_live(consumer=consumer, now=now).values_list(
+        "resource_id", "fields"
+    ):
+        granted.setdefault(resource_id, set()).update(grant_fields)
+    by_resource: dict[int, list[str]] = {}
+    for resource_id, name, sharing, owner_id in ResourceField.objects.values_list(
+        "resource_id", "name", "sharing_class", "resource__department_id"
+    ).order_by("resource_id", "position", "id"):
+        owner = owner_id in (consumer.pk, consumer.parent_id)
+        if (
+            owner
+            or sharing == SharingClass.OPEN
+            or (sharing == SharingClass.CONDITIONAL and name in granted.get(resource_id, ()))
+        ):
+            by_resource.setdefault(resource_id, []).append(name)
+    resources = Resource.objects.select_related("department").filter(pk__in=by_resource).order_by("code")
+    return [{"resource": resource, "fields": by_resource[resource.pk]} for resource in resources]
+
+
+# ---------------------------------------------------------------- the read
+
+
+@dataclass
+class ReadResult:
+    resource: Resource
+    fields: list[str]
+    rows: list[dict[str, Any]]
+    page: int
+    has_more: bool
+    evidence: ExchangeRead
+
+
+def _refuse(*, actor, consumer, resource_code: str, purpose: str, subject, fields, reason: str):
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="exchange.read_refused",
+            object_type="exchange.resource",
+            object_id=resource_code,
+            purpose=purpose or "",
+            after={
+                "consumer": consumer.code,
+                "reason": reason,
+                "fields": sorted(fields or []),
+                "subject": mask_id_number(str(subject)) if subject else "",
+            },
+        )
+    raise ReadRefused(reason)
+
+
+def _fields_cached(resource: Resource) -> list[tuple[str, str, str]]:
+    cached = getattr(resource, "_exchange_fields", None)
+    if cached is None:
+        cached = list(resource.fields.values_list("name", "sharing_class", "type"))
+        resource._exchange_fields = cached
+    return cached
+
+
+def exchange_read(
+    *,
+    consumer: Department,
+    resource_code: str,
+    purpose: str,
+    subject: str | None = None,
+    filters: dict[str, Any] | None = None,
+    fields: list[str] | None = None,
+    page: int = 1,
+    actor: Any = None,
+    page_size: int = PAGE_SIZE,
+) -> ReadResult:
+    """Read shared data for `consumer`, by subject (ID number / USCC / key) or by filters with
+    paging. Only open fields and conditional fields under a live grant come back (all fields
+    for the owner); asking for a closed field, a field whose grant expired, or reading without a
+    purpose is refused, and the refusal audited. Every served read leaves an ExchangeRead row
+    with the hashes of the request and the response, in the same transaction as the read."""
+    resource = Resource.objects.select_related("department").filter(code=resource_code).first()
+    if resource is None:
+        raise NotFound("resource not found")
+    refuse = {
+        "actor": actor,
+        "consumer": consumer,
+        "resource_code": resource_code,
+        "purpose": purpose,
+        "subject": subject,
+        "fields": fields,
+    }
+    if not (purpose or "").strip():
+        _refuse(**refuse, reason=_("Say the purpose of the read: every read is recorded with its purpose."))
+    purpose = purpose.strip()
+    catalog = _fields_cached(resource)
+    classes = {name: sharing for name, sharing, _type in catalog}
+    types = {name: field_type for name, _sharing, field_type in catalog}
+    owner = _is_owner(consumer, resource)
+    now = timezone.now()
+    granted: set[str] = set()
+    if not owner and any(sharing == SharingClass.CONDITIONAL for sharing in classes.values()):
+        for grant_fields in Grant.objects.filter(
+            consumer=consumer, resource=resource, valid_from__lte=now, valid_to__gt=now
+        ).values_list("fields", flat=True):
+            granted.update(grant_fields)
+
+    def may_read(name: str) -> bool:
+        sharing = classes[name]
+        return (
+            owner or sharing == SharingClass.OPEN or (sharing == SharingClass.CONDITIONAL and name in granted)
+        )
+
+    asked = list(dict.fromkeys(fields)) if fields else None
+    unknown = [name for name in (asked or []) + list((filters or {}).keys()) if name not in classes]
+    if unknown:
+        raise FieldErrors(
+            [(("fields",), _("Not a field of this resource: %(name)s.") % {"name": name}) for name in unknown]
+        )
+    for name in (asked or []) + list((filters or {}).keys()):
+        if may_read(name):
+            continue
+        if classes[name] == SharingClass.CLOSED:
+            reason = _("The field %(name)s is closed: it never leaves its department.") % {"name": name}
+        elif Grant.objects.filter(consumer=consumer, resource=resource, valid_to__lte=now).exists():
+            reason = _("Your grant for %(name)s has expired; request access again.") % {"name": name}
+        else:
+            reason = _("The field %(name)s is conditional: request access and wait for approval.") % {
+                "name": name
+            }
+        _refuse(**refuse, reason=reason)
+    chosen = asked or [name for name in classes if may_read(name)]
+    typed_filters = {}
+    for name, value in (filters or {}).items():
+        try:
+            typed_filters[name] = field_converter(types[name])(value)
+        except (ValueError, KeyError, TypeError):
+            raise FieldErrors.single(
+                f"filters.{name}", _("This value does not fit the field's type.")
+            ) from None
+    if resource.backing and typed_filters:
+        columns = BACKENDS[resource.backing].filter_columns
+        cannot = [name for name in typed_filters if name not in columns]
+        if cannot:
+            raise FieldErrors.single(f"filters.{cannot[0]}", _("This field cannot be used as a filter."))
+    page = max(int(page or 1), 1)
+    offset = (page - 1) * page_size if subject is None else 0
+    if resource.backing:
+        found = backend_rows(
+            backing=resource.backing,
+            subject=subject,
+            filters=typed_filters,
+            offset=offset,
+            limit=page_size + 1,
+        )
+    else:
+        queryset = Record.objects.filter(resource=resource)
+        if subject is not None:
+            if resource.subject_field:
+                queryset = queryset.filter(subject_key=str(subject).upper())
+            else:
+                queryset = queryset.filter(key=str(subject))
+        for name, value in typed_filters.items():
+            queryset = queryset.filter(**{f"data__{name}": value})
+        found = list(queryset.order_by("key").values_list("data", flat=True)[offset : offset + page_size + 1])
+    has_more = len(found) > page_size
+    rows = [{name: row.get(name) for name in chosen} for row in found[:page_size]]
+    request = {
+        "consumer": consumer.code,
+        "resource": resource.code,
+        "purpose": purpose,
+        "subject": subject,
+        "filters": filters or {},
+        "fields": chosen,
+        "page": page,
+        "at": now.isoformat(),
+    }
+    request_hash = request_hash_of(request)
+    response_hash = response_hash_of(rows)
+    actor_id = actor.pk if getattr(actor, "pk", None) else None
+    with transaction.atomic():
+        evidence = ExchangeRead.objects.create(
+            at=now,
+            consumer=consumer,
+            actor_id=actor_id,
+            resource=resource,
+            purpose=purpose[:255],
+            fields=chosen,
+            subject=str(subject or "")[:64],
+            request=request,
+            request_hash=request_hash,
+            response_hash=response_hash,
+            rows=len(rows),
+            hash=evidence_hash(
+                request_hash=request_hash,
+                response_hash=response_hash,
+                consumer_id=consumer.pk,
+                resource_id=resource.pk,
+                actor_id=actor_id,
+            ),
+        )
+    return ReadResult(
+        resource=resource, fields=chosen, rows=rows, page=page, has_more=has_more, evidence=evidence
+    )
+
+
+def evidence_verify(*, evidence: ExchangeRead) -> bool:
+    """Does the stored row still match its hashes (request hash recomputed from the stored
+    request, evidence hash from the stored columns)?"""
+    if request_hash_of(evidence.request) != evidence.request_hash:
+        return False
+    return hmac.compare_digest(
+        evidence.hash,
+        evidence_hash(
+            request_hash=evidence.request_hash,
+            response_hash=evidence.response_hash,
+            consumer_id=evidence.consumer_id,
+            resource_id=evidence.resource_id,
+            actor_id=evidence.actor_id,
+        ),
+    )
+
+
+# ---------------------------------------------------------------- requests and metrics
+
+
+def requests_for_steward(*, user: Any, state: str = AccessRequest.State.PENDING) -> QuerySet:
+    """Requests a data steward may decide: those on their department's resources, and for the
+    chief data officer every request."""
+    from yiwang.core.access import access_exchange_cdo
+
+    queryset = AccessRequest.objects.select_related(
+        "resource", "resource__department", "consumer", "requested_by"
+    )
+    if state:
+        queryset = queryset.filter(state=state)
+    if access_exchange_cdo(user):
+        return queryset.order_by("requested_at")
+    departments = Department.objects.filter(
+        role_assignments__user=user, role_assignments__role="data_steward"
+    )
+    return queryset.filter(
+        Q(resource__department__in=departments) | Q(resource__department__parent__in=departments)
+    ).order_by("requested_at")
+
+
+# How long after its last update a resource is still timely, by declared frequency. A
+# "real-time" feed silent for a day is late.
+FRESHNESS = {
+    "realtime": datetime.timedelta(days=1),
+    "daily": datetime.timedelta(days=1),
+    "weekly": datetime.timedelta(days=7),
+    "monthly": datetime.timedelta(days=31),
+    "quarterly": datetime.timedelta(days=92),
+    "yearly": datetime.timedelta(days=366),
+}
+
+
+def resource_is_timely(resource: Resource, now: datetime.datetime) -> bool:
+    if resource.backing:
+        return True  # read live from the registry
+    if resource.last_updated_at is None:
+        return False
+    return now - resource.last_updated_at <= FRESHNESS[resource.update_frequency]
+
+
+def exchange_metrics(*, now: datetime.datetime | None = None, days: int = 30) -> dict[str, Any]:
+    """The city's figures: catalog mount rate (resources with live data ÷ catalog entries),
+    update timeliness rate (resources updated within their declared frequency ÷ catalog entries),
+    reads per consumer and per resource over the last `days` days, pending requests."""
+    now = now or timezone.now()
+    resources = list(
+        Resource.objects.only("id", "backing", "record_count", "update_frequency", "last_updated_at")
+    )
+    total = len(resources)
+    mounted = sum(1 for r in resources if r.backing or r.record_count > 0)
+    timely = sum(1 for r in resources if resource_is_timely(r, now))
+    since = now - datetime.timedelta(days=days)
+    reads = ExchangeRead.objects.filter(at__gte=since)
+    per_consumer = list(
+        reads.values("consumer__code", "consumer__short_name")
+        .annotate(reads=Count("id"))
+        .order_by("-reads")[:15]
+    )
+    per_resource = list(
+        reads.values("resource__code", "resource__title").annotate(reads=Count("id")).order_by("-reads")[:15]
+    )
+    per_department = list(
+        Resource.objects.values("department__code", "department__short_name")
+        .annotate(resources=Count("id"))
+        .order_by("-resources", "department__code")
+    )
+    return {
+        "resources": total,
+        "mounted": mounted,
+        "timely": timely,
+        "mount_rate": mounted / total if total else 0.0,
+        "timeliness_rate": timely / total if total else 0.0,
+        "reads": reads.count(),
+        "reads_per_consumer": per_consumer,
+        "reads_per_resource": per_resource,
+        "resources_per_department": per_department,
+        "pending_requests": AccessRequest.objects.filter(state=AccessRequest.State.PENDING).count(),
+        "days": days,
+    }
