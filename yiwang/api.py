@@ -97,3 +97,4 @@ def _http_error(request, exc: HttpError):
 
 api.add_router("/", "yiwang.core.api.router")
 api.add_router("/registry", "yiwang.registry.api.router")
+api.add_router("/cases", "yiwang.cases.api.router")

@@ -123,3 +123,104 @@ def uncovered_years(years: list[int]) -> list[int]:
     """Years among `years` the package does not cover: shown as a plain warning to admins."""
     coverage = calendar_coverage()
     return [year for year in years if not coverage.covers(year)]
+
+
+# --- Working hours (工作时间): the office day, for time limits counted in hours -------------
+
+
+@dataclass(frozen=True)
+class OfficeDay:
+    """The office hours of a working day, as (start, end) local times, e.g. 9:00-12:00 and
+    13:30-17:30 in Asia/Shanghai (the default). Hours outside them do not count."""
+
+    periods: tuple[tuple[datetime.time, datetime.time], ...] = (
+        (datetime.time(9, 0), datetime.time(12, 0)),
+        (datetime.time(13, 30), datetime.time(17, 30)),
+    )
+    timezone: str = "Asia/Shanghai"
+
+    @property
+    def hours(self) -> float:
+        seconds = sum(
+            (
+                datetime.datetime.combine(datetime.date.min, end)
+                - datetime.datetime.combine(datetime.date.min, start)
+            ).total_seconds()
+            for start, end in self.periods
+        )
+        return seconds / 3600
+
+    def close(self, day: datetime.date) -> datetime.datetime:
+        """The end of the office day `day` (an aware datetime)."""
+        from zoneinfo import ZoneInfo
+
+        return datetime.datetime.combine(day, self.periods[-1][1], tzinfo=ZoneInfo(self.timezone))
+
+
+DEFAULT_OFFICE_DAY = OfficeDay()
+
+
+def _office_periods(calendar: WorkingDayCalendar, day: datetime.date, office: OfficeDay):
+    from zoneinfo import ZoneInfo
+
+    if not calendar.is_working_day(day):
+        return []
+    zone = ZoneInfo(office.timezone)
+    return [
+        (datetime.datetime.combine(day, start, tzinfo=zone), datetime.datetime.combine(day, end, tzinfo=zone))
+        for start, end in office.periods
+    ]
+
+
+def add_working_hours(
+    start: datetime.datetime,
+    hours: float,
+    *,
+    office: OfficeDay = DEFAULT_OFFICE_DAY,
+    calendar: WorkingDayCalendar | None = None,
+) -> datetime.datetime:
+    """The moment `hours` office hours after `start` (an aware datetime), counting only the
+    office periods of working days. A start outside office hours counts from the next period."""
+    from zoneinfo import ZoneInfo
+
+    calendar = calendar or WorkingDayCalendar()
+    remaining = datetime.timedelta(hours=hours)
+    moment = start.astimezone(ZoneInfo(office.timezone))
+    day = moment.date()
+    for _ in range(3660):  # ten years of days: a hard stop, never reached by real limits
+        for period_start, period_end in _office_periods(calendar, day, office):
+            if period_end <= moment:
+                continue
+            begin = max(moment, period_start)
+            available = period_end - begin
+            if remaining <= available:
+                return begin + remaining
+            remaining -= available
+        day += ONE_DAY
+    raise ValueError(f"{hours} working hours do not fit in ten years")
+
+
+def working_hours_between(
+    start: datetime.datetime,
+    end: datetime.datetime,
+    *,
+    office: OfficeDay = DEFAULT_OFFICE_DAY,
+    calendar: WorkingDayCalendar | None = None,
+) -> float:
+    """Office hours of working days between two aware datetimes (negative if end < start)."""
+    from zoneinfo import ZoneInfo
+
+    if end < start:
+        return -working_hours_between(end, start, office=office, calendar=calendar)
+    calendar = calendar or WorkingDayCalendar()
+    zone = ZoneInfo(office.timezone)
+    start, end = start.astimezone(zone), end.astimezone(zone)
+    total = datetime.timedelta()
+    day = start.date()
+    while day <= end.date():
+        for period_start, period_end in _office_periods(calendar, day, office):
+            overlap = min(end, period_end) - max(start, period_start)
+            if overlap > datetime.timedelta():
+                total += overlap
+        day += ONE_DAY
+    return total.total_seconds() / 3600

@@ -1,0 +1,118 @@
+"""The cases API: my queue, a case with its timeline, transitions; errors in the one shape."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.cases.conftest import PASSWORD, PERMIT, at
+from yiwang.cases import services
+from yiwang.cases.models import Case
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+@pytest.fixture
+def case(staff) -> Case:
+    return services.case_open(
+        case_type=PERMIT.code,
+        title="路灯不亮",
+        department=staff.department,
+        actor=staff.handler,
+        now=at(2026, 9, 30),
+    )
+
+
+def test_queue_detail_and_transition(staff, case):
+    client = client_for(staff.handler)
+    listing = client.get("/api/cases/")
+    assert listing.status_code == 200
+    assert [row["reference"] for row in listing.json()] == [case.reference]
+    assert listing.json()[0]["state_label"] == "已收件"
+    assert client.get("/api/cases/?sla_status=red").json() == []
+
+    detail = client.get(f"/api/cases/{case.pk}").json()
+    assert [move["name"] for move in detail["transitions"]] == ["accept"]
+    assert [event["kind"] for event in detail["timeline"]] == ["opened"]
+
+    moved = client.post(
+        f"/api/cases/{case.pk}/transitions",
+        {"transition": "accept", "expected_version": 1, "note": "已受理"},
+        content_type="application/json",
+    )
+    assert moved.status_code == 200, moved.json()
+    assert moved.json()["state"] == "reviewing" and moved.json()["version"] == 2
+    assert moved.json()["timeline"][-1]["note"] == "已受理"
+
+
+def test_a_conflict_is_409_in_the_one_error_shape(staff, case):
+    services.case_transition(case=case, transition="accept", actor=staff.colleague, expected_version=1)
+    response = client_for(staff.handler).post(
+        f"/api/cases/{case.pk}/transitions",
+        {"transition": "accept", "expected_version": 1},
+        content_type="application/json",
+    )
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "conflict"
+    assert case.reference in error["message"]
+
+
+def test_a_forbidden_transition_is_403_and_an_invisible_case_404(staff, case):
+    response = client_for(staff.handler).post(
+        f"/api/cases/{case.pk}/transitions",
+        {"transition": "press", "expected_version": 1},
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "forbidden"
+    assert "督办" in response.json()["error"]["message"]
+
+    outsider = client_for(staff.outsider)
+    assert outsider.get(f"/api/cases/{case.pk}").status_code == 404
+    assert outsider.get("/api/cases/").json() == []
+    missing = outsider.get("/api/cases/999999")
+    assert missing.status_code == 404 and missing.json() == outsider.get(f"/api/cases/{case.pk}").json()
+
+
+def test_a_missing_note_is_422_with_the_field_path(staff, case):
+    client = client_for(staff.handler)
+    client.post(
+        f"/api/cases/{case.pk}/transitions",
+        {"transition": "accept", "expected_version": 1},
+        content_type="application/json",
+    )
+    response = client.post(
+        f"/api/cases/{case.pk}/transitions",
+        {"transition": "refuse", "expected_version": 2},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"][0]["path"] == "body.note"
+
+
+def test_assign_to_a_colleague(staff, case):
+    response = client_for(staff.handler).post(
+        f"/api/cases/{case.pk}/assign",
+        {"expected_version": 1, "assignee_username": staff.colleague.username},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["assignee"] == staff.colleague.username
+
+
+def test_pages_queue_and_detail(staff, case):
+    client = client_for(staff.handler)
+    page = client.get("/cases/")
+    assert page.status_code == 200 and case.reference in page.content.decode()
+    detail = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "受理" in detail and "已收件" in detail
+    assert client_for(staff.outsider).get(f"/cases/{case.pk}/").status_code == 404
+    workbench = client.get("/workbench/department_handler/").content.decode()
+    assert "/cases/" in workbench
