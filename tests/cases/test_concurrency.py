@@ -11,7 +11,7 @@ from django.db import connection
 from tests.cases.conftest import PERMIT, at
 from yiwang.cases import services
 from yiwang.cases.models import Case, CaseEvent, Task, TaskState
-from yiwang.cases.queue import TASKS, task_enqueue, task_register, tasks_run_pending
+from yiwang.cases.taskqueue import TASKS, task_enqueue, task_register, tasks_run_pending
 from yiwang.core.errors import Conflict
 from yiwang.core.models import AuditEntry
 

@@ -8,7 +8,7 @@ import pytest
 from tests.cases.conftest import PERMIT, at
 from yiwang.cases import services
 from yiwang.cases.models import Case, CaseEvent, EscalationLog, Notification, SlaStatus, Task
-from yiwang.cases.queue import tasks_run_pending
+from yiwang.cases.taskqueue import tasks_run_pending
 from yiwang.core.models import AuditEntry, Role
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +94,15 @@ def test_closed_cases_are_not_swept(staff):
     )
     result = services.case_sla_sweep(now=at(2026, 12, 1))
     assert (result.yellow, result.red, result.escalated) == ([], [], [])
+
+
+def test_the_tasks_command_runs_the_periodic_sweep_once_per_slot(staff, capsys):
+    from django.core.management import call_command
+
+    open_permit(staff)  # opened 30 September 2026: long overdue by the real clock
+    call_command("tasks", "run-pending")
+    assert "tasks_ran=" in capsys.readouterr().out
+    sweeps = Task.objects.filter(name="cases.sla_sweep")
+    assert sweeps.count() == 1 and sweeps.get().state == "done"
+    call_command("tasks", "run-pending")  # same five-minute slot: not scheduled again
+    assert sweeps.count() == 1

@@ -10,7 +10,7 @@ from ninja import Router, Schema
 
 from yiwang.cases import selectors, services
 from yiwang.cases.models import Case
-from yiwang.cases.queue import runner_wake
+from yiwang.cases.taskqueue import runner_wake
 from yiwang.core.errors import FieldErrors
 from yiwang.core.models import Department, User
 

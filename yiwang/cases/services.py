@@ -23,7 +23,7 @@ from yiwang.cases.models import (
     Notification,
     SlaStatus,
 )
-from yiwang.cases.queue import task_enqueue
+from yiwang.cases.taskqueue import task_enqueue
 from yiwang.cases.types import CaseType, Escalation, Limit, case_type_get
 from yiwang.core.audit import _actor_parts, audit_record
 from yiwang.core.calendar import WorkingDayCalendar, add_working_hours, working_hours_between

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from yiwang.cases.queue import periodic_register, task_register
+from yiwang.cases.taskqueue import periodic_register, task_register
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from yiwang.cases import selectors, services
 from yiwang.cases.models import SlaStatus
-from yiwang.cases.queue import runner_wake
+from yiwang.cases.taskqueue import runner_wake
 from yiwang.core.access import access_staff
 from yiwang.core.errors import DomainError, FieldErrors, NotFound
 
@@ -66,6 +66,7 @@ def detail(request, case_id: int):
         case = selectors.case_for_user(case_id=case_id, user=request.user)
     except NotFound:
         raise Http404 from None
+    transitions = selectors.case_transitions_available(case=case, user=request.user)
     return render(
         request,
         "cases/detail.html",
@@ -73,7 +74,8 @@ def detail(request, case_id: int):
             "case": case,
             "state_label": selectors.case_state_label(case),
             "timeline": selectors.case_timeline(case=case),
-            "transitions": selectors.case_transitions_available(case=case, user=request.user),
+            "transitions": transitions,
+            "some_need_a_note": any(move.note_required for move in transitions),
         },
     )
 

@@ -8,7 +8,7 @@ import threading
 
 from django.core.management.base import BaseCommand
 
-from yiwang.cases.queue import periodic_schedule, tasks_run_pending, worker_loop, worker_name
+from yiwang.cases.taskqueue import periodic_schedule, tasks_run_pending, worker_loop, worker_name
 
 
 class Command(BaseCommand):
