@@ -98,3 +98,4 @@ def _http_error(request, exc: HttpError):
 api.add_router("/", "yiwang.core.api.router")
 api.add_router("/registry", "yiwang.registry.api.router")
 api.add_router("/cases", "yiwang.cases.api.router")
+api.add_router("/exchange", "yiwang.exchange.api.router")

@@ -143,17 +143,21 @@ class Record(models.Model):
     """One record of a resource, upserted by key. `digest` is the hash of its canonical data,
     so an unchanged row is recognised without decoding the JSON."""
 
-    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="records")
+    # No index of their own: (resource, key) leads the unique index; batches are not looked up
+    # by record. Fewer indexes, faster ingest.
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="records", db_index=False)
     key = models.CharField(max_length=128)
     subject_key = models.CharField(max_length=64, blank=True)
     data = models.JSONField()
     digest = models.CharField(max_length=32)
-    batch = models.ForeignKey(IngestBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    batch = models.ForeignKey(
+        IngestBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
     updated_at = models.DateTimeField()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["resource", "key"], name="exchange_record_key")]
-        indexes = [models.Index(fields=["resource", "subject_key"], name="exchange_record_subject")]
+        indexes = [models.Index(fields=["resource", "subject_key", "key"], name="exchange_record_subject")]
 
     def __str__(self) -> str:
         return f"{self.resource_id}:{self.key}"
