@@ -92,3 +92,32 @@ def test_two_workers_claim_each_task_once():
     assert sorted(number for _name, number in ran) == list(range(40))
     assert Task.objects.filter(state=TaskState.DONE).count() == 40
     assert set(Task.objects.values_list("locked_by", flat=True)) <= {"worker-a", "worker-b"}
+
+
+def test_the_in_process_runner_thread_runs_an_enqueued_task(monkeypatch):
+    from django.db import transaction
+
+    from yiwang.cases.taskqueue import runner_stop
+
+    done = threading.Event()
+
+    @task_register("test.signal")
+    def signal() -> None:
+        done.set()
+
+    monkeypatch.setenv("YIWANG_TASK_RUNNER", "thread")
+    try:
+        with transaction.atomic():
+            task = task_enqueue("test.signal")
+            assert not done.is_set()  # nothing runs before the commit
+        assert done.wait(timeout=20)
+    finally:
+        runner_stop()
+        TASKS.pop("test.signal", None)
+    task.refresh_from_db()
+    for _ in range(50):  # the runner records "done" just after the function returns
+        if task.state == TaskState.DONE:
+            break
+        threading.Event().wait(0.1)
+        task.refresh_from_db()
+    assert task.state == TaskState.DONE

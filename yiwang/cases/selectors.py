@@ -66,8 +66,6 @@ def _state_label(kind, code: str) -> str:
 
 def case_transitions_available(*, case: Case, user: Any) -> list[Transition]:
     """The transitions this user may take now (the buttons on the case page)."""
-    if case.closed_at is not None:
-        return []
     kind = case_type_get(case.type_code)
     return [move for move in kind.transitions_from(case.state) if access_case_transition(user, case, move)]
 

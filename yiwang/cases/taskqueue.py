@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, close_old_connections, transaction
+from django.db import IntegrityError, close_old_connections, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -192,6 +192,7 @@ def worker_loop(
             wake.clear()
         else:
             stop.wait(poll)
+    connections.close_all()
 
 
 _runner_lock = threading.Lock()
@@ -215,6 +216,18 @@ def runner_ensure_started() -> bool:
             )
             _runner.start()
     return True
+
+
+def runner_stop(timeout: float = 10.0) -> None:
+    """Stop the in-process runner thread (tests, shutdown) and wait for it."""
+    global _runner
+    with _runner_lock:
+        runner, _runner = _runner, None
+    if runner is not None:
+        _runner_stop.set()
+        _runner_wake.set()
+        runner.join(timeout)
+        _runner_stop.clear()
 
 
 def runner_wake() -> None:
