@@ -121,3 +121,49 @@ def test_the_in_process_runner_thread_runs_an_enqueued_task(monkeypatch):
         threading.Event().wait(0.1)
         task.refresh_from_db()
     assert task.state == TaskState.DONE
+
+
+def test_a_separate_worker_process_runs_the_periodic_sla_sweep(staff, tmp_path):
+    """`yiwang tasks worker` in its own process, on the same database: it schedules the
+    periodic SLA sweep and runs it, and the overdue case turns red."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from django.conf import settings as django_settings
+
+    case = services.case_open(
+        case_type=PERMIT.code,
+        title="垃圾清运不及时",
+        department=staff.department,
+        actor=staff.handler,
+        now=at(2026, 9, 30),
+    )
+    database = django_settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        url = f"sqlite:///{database['NAME']}"
+    else:
+        url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+    environment = {**os.environ, "DATABASE_URL": url, "YIWANG_VAR_DIR": str(tmp_path)}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "yiwang.cli", "tasks", "worker", "--poll", "0.2", "--name", "process-worker"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            case.refresh_from_db()
+            if case.sla_status == "red":
+                break
+            time.sleep(0.2)
+    finally:
+        worker.terminate()
+        output = worker.communicate(timeout=30)[0]
+    assert case.sla_status == "red", output
+    assert "started" in output and "stopped" in output
+    sweep = Task.objects.get(name="cases.sla_sweep")
+    assert (sweep.state, sweep.locked_by) == (TaskState.DONE, "process-worker")
