@@ -174,3 +174,79 @@ def test_reference_numbers_are_unique_and_sequential(staff):
     references = [open_permit(staff).reference for _ in range(3)]
     numbers = [int(reference.split("-")[1]) for reference in references]
     assert numbers == [numbers[0], numbers[0] + 1, numbers[0] + 2]
+
+
+def test_a_sub_case_of_a_bundle_moves_its_parent_through_the_hook(staff):
+    """What applications (bundles, issue 6) build on: parent and sub-cases, a per-case limit
+    and an after_transition hook that runs in the same transaction."""
+    from yiwang.cases.types import case_type_register
+
+    def advance_parent(*, case, transition, actor, note):
+        if case.parent_id and transition == "approve":
+            parent = Case.objects.get(pk=case.parent_id)
+            if not parent.children.filter(closed_at__isnull=True).exists():
+                services.case_transition(
+                    case=parent,
+                    transition="accept",
+                    actor=actor,
+                    expected_version=parent.version,
+                    note="子件全部办结",
+                )
+
+    bundle_type = case_type_register(
+        CaseType(
+            code="test.bundle",
+            label="一件事",
+            states=(State("received", "已收件"), State("reviewing", "审查中")),
+            initial="received",
+            transitions=(
+                Transition(
+                    "accept", "受理", sources=("received",), target="reviewing", roles=("department_handler",)
+                ),
+            ),
+        ),
+        replace=True,
+    )
+    from dataclasses import replace
+
+    hooked = case_type_register(
+        replace(PERMIT, code="test.permit.hooked", after_transition=advance_parent), replace=True
+    )
+    parent = services.case_open(
+        case_type=bundle_type.code, title="不动产转移登记", department=staff.department, actor=staff.handler
+    )
+    children = [
+        services.case_open(
+            case_type=hooked.code,
+            title=title,
+            department=staff.department,
+            actor=staff.handler,
+            parent=parent,
+            case_limit=Limit(1, "days"),
+            now=at(2026, 9, 30),
+        )
+        for title in ("交易备案", "税款缴纳")
+    ]
+    assert children[0].case_deadline == at(2026, 10, 8, 17, 30)
+    for child in children:
+        child = services.case_transition(
+            case=child, transition="accept", actor=staff.handler, expected_version=1
+        )
+        services.case_transition(case=child, transition="approve", actor=staff.handler, expected_version=2)
+        parent.refresh_from_db()
+    assert parent.state == "reviewing"
+    assert parent.events.get(kind="transition").note == "子件全部办结"
+
+
+def test_an_escalation_transition_must_leave_the_escalated_state():
+    from yiwang.cases.types import Escalation
+
+    with pytest.raises(ValueError, match="does not leave"):
+        CaseType(
+            code="broken.escalation",
+            label="坏的",
+            states=(State("a", "A"), State("b", "B")),
+            initial="a",
+            transitions=(Transition("up", "升级", sources=("b",), target="a", system=True),),
+            escalations=(Escalation("late", state="a", transition="up"),),
+        )

@@ -24,7 +24,7 @@ from yiwang.cases.models import (
     SlaStatus,
 )
 from yiwang.cases.taskqueue import task_enqueue
-from yiwang.cases.types import CaseType, Escalation, Limit, case_type_get
+from yiwang.cases.types import CaseType, Escalation, Limit, case_type_get, case_types
 from yiwang.core.audit import _actor_parts, audit_record
 from yiwang.core.calendar import WorkingDayCalendar, add_working_hours, working_hours_between
 from yiwang.core.errors import Conflict, FieldErrors, Forbidden, NotFound
@@ -102,9 +102,11 @@ def case_open(
     subject_key: str = "",
     data: dict | None = None,
     note: str = "",
+    case_limit: Limit | None = None,
     now: datetime.datetime | None = None,
 ) -> Case:
-    """Open a case of a registered type in its initial state, with its deadlines."""
+    """Open a case of a registered type in its initial state, with its deadlines. `case_limit`
+    overrides the type's limit for this case (a hotline ticket kind, a matter's legal limit)."""
     kind = case_type_get(case_type)
     if not title.strip():
         raise FieldErrors.single("title", _("A case needs a title."))
@@ -112,7 +114,9 @@ def case_open(
     calendar = WorkingDayCalendar()
     state = kind.state(kind.initial)
     state_warn_at, state_deadline = _deadline_pair(state.limit, now, kind.warning_share, calendar)
-    case_warn_at, case_deadline = _deadline_pair(kind.case_limit, now, kind.warning_share, calendar)
+    case_warn_at, case_deadline = _deadline_pair(
+        case_limit or kind.case_limit, now, kind.warning_share, calendar
+    )
     with transaction.atomic():
         case = Case.objects.create(
             type_code=kind.code,
@@ -208,6 +212,8 @@ def _apply_transition(
         before=before,
         after={**_snapshot(case), "transition": name, "note": note},
     )
+    if kind.after_transition is not None:
+        kind.after_transition(case=case, transition=name, actor=actor, note=note)
     return case
 
 
@@ -439,6 +445,18 @@ def _escalate(case: Case, kind: CaseType, rule: Escalation, now, result: SweepRe
     result.escalated.append((case.reference, rule.key))
 
 
+def _batches(queryset, size: int):
+    """Keyset pages by id: rows settled in one page are not read again, and nothing is
+    written while a cursor is open over the same table (SQLite gives no isolation there)."""
+    last_id = 0
+    while True:
+        batch = list(queryset.filter(pk__gt=last_id).order_by("pk")[:size])
+        if not batch:
+            return
+        yield batch
+        last_id = batch[-1].pk
+
+
 def case_sla_sweep(*, now: datetime.datetime | None = None, batch_size: int = 500) -> SweepResult:
     """Mark open cases yellow (warning share of the time limit used) or red (overdue) and run
     each escalation rule once per (case, rule, stay in the state). Idempotent and resumable:
@@ -450,23 +468,12 @@ def case_sla_sweep(*, now: datetime.datetime | None = None, batch_size: int = 50
     open_cases = Case.objects.filter(closed_at__isnull=True)
     overdue = Q(state_deadline__lte=now) | Q(case_deadline__lte=now)
     near = Q(state_warn_at__lte=now) | Q(case_warn_at__lte=now)
-    _colour(
-        open_cases.filter(overdue).exclude(sla_status=SlaStatus.RED).iterator(chunk_size=batch_size),
-        SlaStatus.RED,
-        now,
-        result,
-    )
-    _colour(
-        open_cases.filter(near)
-        .exclude(overdue)
-        .filter(sla_status=SlaStatus.GREEN)
-        .iterator(chunk_size=batch_size),
-        SlaStatus.YELLOW,
-        now,
-        result,
-    )
-    from yiwang.cases.types import case_types
-
+    red = open_cases.filter(overdue).exclude(sla_status=SlaStatus.RED)
+    for batch in _batches(red, batch_size):
+        _colour(batch, SlaStatus.RED, now, result)
+    yellow = open_cases.filter(near).exclude(overdue).filter(sla_status=SlaStatus.GREEN)
+    for batch in _batches(yellow, batch_size):
+        _colour(batch, SlaStatus.YELLOW, now, result)
     for kind in case_types():
         for rule in kind.escalations:
             fired = EscalationLog.objects.filter(
@@ -475,13 +482,12 @@ def case_sla_sweep(*, now: datetime.datetime | None = None, batch_size: int = 50
                 state=rule.state,
                 state_entered_at=OuterRef("state_entered_at"),
             )
-            candidates = (
-                open_cases.filter(type_code=kind.code, state=rule.state, state_deadline__lte=now)
-                .exclude(Exists(fired))
-                .order_by("state_deadline", "id")
-            )
-            for case in list(candidates[: batch_size * 20]):
-                if rule.overdue_by.amount and rule.overdue_by.due(case.state_deadline) > now:
-                    continue
-                _escalate(case, kind, rule, now, result)
+            candidates = open_cases.filter(
+                type_code=kind.code, state=rule.state, state_deadline__lte=now
+            ).exclude(Exists(fired))
+            for batch in _batches(candidates, batch_size):
+                for case in batch:
+                    if rule.overdue_by.amount and rule.overdue_by.due(case.state_deadline) > now:
+                        continue
+                    _escalate(case, kind, rule, now, result)
     return result

@@ -24,6 +24,7 @@ would let an administrator edit a workflow at run time, which nobody has asked f
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -102,6 +103,11 @@ class CaseType:
     escalations: tuple[Escalation, ...] = ()
     warning_share: float = 0.8
     reference_prefix: str = ""
+    # Called inside the transition's transaction as after_transition(case=, transition=,
+    # actor=, note=): the application updates its own rows (a bundle advances when a
+    # sub-case ends, a ticket records its reply) atomically with the move. It may raise a
+    # DomainError to refuse the move; the engine never imports the application.
+    after_transition: Callable[..., None] | None = field(default=None, compare=False)
     _states: dict[str, State] = field(default_factory=dict, init=False, repr=False, compare=False)
     _transitions: dict[str, Transition] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -134,6 +140,10 @@ class CaseType:
                 problems.append(f"escalation {rule.key!r} names unknown state {rule.state!r}")
             if rule.transition and rule.transition not in self._transitions:
                 problems.append(f"escalation {rule.key!r} names unknown transition {rule.transition!r}")
+            elif rule.transition and rule.state not in self._transitions[rule.transition].sources:
+                problems.append(
+                    f"escalation {rule.key!r}: transition {rule.transition!r} does not leave {rule.state!r}"
+                )
             if rule.notify_role and rule.notify_role not in Role.values:
                 problems.append(f"escalation {rule.key!r} names unknown role {rule.notify_role!r}")
         if not 0 < self.warning_share <= 1:
