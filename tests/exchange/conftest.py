@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 
 import pytest
+from django.utils import translation
 
 from tests.factories import DepartmentFactory, UserFactory
 from yiwang.core.models import Department, Role
@@ -58,6 +59,13 @@ class Hub:
     cdo: object
     consumer_user: object
     outsider_user: object
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Service-level messages are asserted in English (the pages and the API speak Chinese)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

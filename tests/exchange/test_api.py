@@ -55,10 +55,10 @@ def test_read_by_subject_and_refusals(hub):
     assert no_purpose.status_code == 403
     assert (
         no_purpose.json()["error"]["code"] == "read_refused"
-        and "purpose" in no_purpose.json()["error"]["message"]
+        and "用途" in no_purpose.json()["error"]["message"]
     )
     closed = client.get(url, {"purpose": "x", "fields": ["diagnosis"]})
-    assert closed.status_code == 403 and "closed" in closed.json()["error"]["message"]
+    assert closed.status_code == 403 and "不予共享" in closed.json()["error"]["message"]
 
 
 def test_request_decide_then_read_conditional(hub):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from tests.exchange.conftest import ID_A
@@ -160,6 +161,6 @@ def test_read_fails_when_evidence_cannot_be_written(hub, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("evidence store down")
 
-    monkeypatch.setattr(ExchangeRead.objects, "create", broken)
+    monkeypatch.setattr(connection.ops, "adapt_datetimefield_value", broken)
     with pytest.raises(RuntimeError):
         read(hub, hub.owner)

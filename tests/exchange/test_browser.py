@@ -1,0 +1,81 @@
+"""The chief data officer approves a sharing request in a real browser (Debian's Chromium):
+workbench → request queue → approve; the grant is live; the metrics page draws its charts."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.exchange.conftest import FIELDS, ROWS, lines
+from tests.factories import PASSWORD, DepartmentFactory, UserFactory
+from yiwang.core.models import Role
+from yiwang.exchange import services
+from yiwang.exchange.models import AccessRequest
+from yiwang.exchange.selectors import exchange_read
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_steward_approves_a_request(page, live_server, screenshot_dir):
+    owner = DepartmentFactory(code="YB", name="萍乡市医疗保障局", short_name="医保局")
+    consumer = DepartmentFactory(code="MZ", name="萍乡市民政局", short_name="民政局")
+    cdo_department = DepartmentFactory(code="ZS", name="萍乡市政数局", short_name="政数局")
+    cdo = UserFactory(
+        username="cdo", display_name="赵敏", role=Role.DATA_STEWARD, role__department=cdo_department
+    )
+    handler = UserFactory(username="mz", role=Role.DEPARTMENT_HANDLER, role__department=consumer)
+    resource = services.resource_publish(
+        actor=None,
+        department=owner,
+        code="yb.self_pay_claims",
+        title="医保结算自付费用",
+        subject_type="person",
+        key_field="claim_no",
+        subject_field="id_number",
+        fields=FIELDS,
+    )
+    services.records_ingest(actor=None, resource=resource, content=lines(*ROWS))
+    request = services.access_request_submit(
+        actor=handler,
+        consumer=consumer,
+        resource=resource,
+        fields=["self_pay"],
+        purpose="支出型贫困低保家庭认定",
+        legal_basis="《社会救助暂行办法》第十一条",
+        duration_days=365,
+    )
+    exchange_read(
+        consumer=consumer, resource_code=resource.code, subject=ROWS[0]["id_number"], purpose="核查"
+    )
+
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("用户名").fill("cdo")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.locator("main").get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
+    page.get_by_role("link", name="共享申请").first.click()
+    card = page.locator(f'[data-request="{request.pk}"]')
+    assert card.get_by_text("支出型贫困低保家庭认定").is_visible()
+    assert card.get_by_text("含有条件共享字段：由首席数据官审批").is_visible()
+    page.screenshot(path=str(screenshot_dir / "exchange-queue.png"), full_page=True)
+    card.get_by_role("button", name="批准").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("已批准：授权已生效。").is_visible()
+    assert page.locator("#no-pending").is_visible()
+    assert page.locator("#decided").get_by_text("已批准").is_visible()
+    page.screenshot(path=str(screenshot_dir / "exchange-approved.png"), full_page=True)
+    request.refresh_from_db()
+    assert request.state == AccessRequest.State.APPROVED and request.decided_by == cdo
+    assert (
+        "self_pay"
+        in exchange_read(
+            consumer=consumer, resource_code=resource.code, subject=ROWS[0]["id_number"], purpose="核查"
+        ).fields
+    )
+
+    page.goto(f"{live_server.url}/exchange/resources/yb.self_pay_claims/")
+    assert page.locator('[data-field="diagnosis"]').get_by_text("不予共享").is_visible()
+    page.screenshot(path=str(screenshot_dir / "exchange-resource.png"), full_page=True)
+    page.goto(f"{live_server.url}/exchange/metrics/")
+    assert page.locator("#mount-rate .figure-value").inner_text() == "100.0%"
+    assert page.locator("svg.bar-chart").count() >= 2
+    page.screenshot(path=str(screenshot_dir / "exchange-metrics.png"), full_page=True)
