@@ -468,6 +468,7 @@ def case_sla_sweep(*, now: datetime.datetime | None = None, batch_size: int = 50
     open_cases = Case.objects.filter(closed_at__isnull=True)
     overdue = Q(state_deadline__lte=now) | Q(case_deadline__lte=now)
     near = Q(state_warn_at__lte=now) | Q(case_warn_at__lte=now)
+    calendar = WorkingDayCalendar()  # one snapshot of the holiday overrides for the whole sweep
     red = open_cases.filter(overdue).exclude(sla_status=SlaStatus.RED)
     for batch in _batches(red, batch_size):
         _colour(batch, SlaStatus.RED, now, result)
@@ -487,7 +488,10 @@ def case_sla_sweep(*, now: datetime.datetime | None = None, batch_size: int = 50
             ).exclude(Exists(fired))
             for batch in _batches(candidates, batch_size):
                 for case in batch:
-                    if rule.overdue_by.amount and rule.overdue_by.due(case.state_deadline) > now:
+                    late = rule.overdue_by.amount and rule.overdue_by.due(
+                        case.state_deadline, calendar=calendar
+                    )
+                    if late and late > now:
                         continue
                     _escalate(case, kind, rule, now, result)
     return result
