@@ -149,3 +149,22 @@ def test_registry_backed_resource_refuses_pushes(hub, db):
     )
     with pytest.raises(Conflict):
         services.records_ingest(actor=None, resource=resource, content=lines(*ROWS))
+
+
+def test_big_batches_are_validated_in_parallel_slices(hub, monkeypatch):
+    monkeypatch.setattr(services, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(services.os, "cpu_count", lambda: 3)
+    rows = [
+        {"claim_no": f"P{index}", "id_number": "X", "settled_on": "2026-01-01", "self_pay": str(index)}
+        for index in range(30)
+    ]
+    rows[7]["settled_on"] = "bad"
+    rows[25]["claim_no"] = "P3"  # the same key as row 4, in another slice
+    report = services.records_ingest(
+        actor=hub.owner_steward, resource=hub.resource, content=lines(*rows), mode="keep_good_rows"
+    )
+    assert [(error["row"], error["column"]) for error in report.errors] == [
+        (8, "settled_on"),
+        (26, "claim_no"),
+    ]
+    assert report.rows == 30 and report.created == 28 and report.rejected == 2
