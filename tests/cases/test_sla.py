@@ -106,3 +106,13 @@ def test_the_tasks_command_runs_the_periodic_sweep_once_per_slot(staff, capsys):
     assert sweeps.count() == 1 and sweeps.get().state == "done"
     call_command("tasks", "run-pending")  # same five-minute slot: not scheduled again
     assert sweeps.count() == 1
+
+
+def test_the_supervisor_sees_the_escalation_on_the_queue_page(staff, client):
+    case = open_permit(staff)
+    services.case_sla_sweep(now=at(2026, 10, 9, 18))
+    client.force_login(staff.supervisor)
+    page = client.get("/cases/overdue/").content.decode()
+    assert 'id="case-notifications"' in page and case.reference in page
+    client.force_login(staff.handler)
+    assert 'id="case-notifications"' not in client.get("/cases/").content.decode()

@@ -77,6 +77,10 @@ def case_state_label(case: Case) -> str:
         return case.state
 
 
-def notifications_for(*, user: Any, limit: int = 20) -> QuerySet[Notification]:
+def notifications_for(*, user: Any, limit: int = 20) -> list[Notification]:
+    """The latest escalation notices addressed to the user's roles, about cases they may see."""
     roles = user_roles(user)
-    return Notification.objects.filter(role__in=roles).select_related("case").order_by("-created_at")[:limit]
+    notices = (
+        Notification.objects.filter(role__in=roles).select_related("case").order_by("-created_at", "-id")
+    )
+    return [notice for notice in notices[: limit * 5] if access_case_view(user, notice.case)][:limit]

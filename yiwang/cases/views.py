@@ -46,7 +46,13 @@ def queue(request):
     return render(
         request,
         "cases/queue.html",
-        {"rows": _rows(cases), "sla": sla, "sla_choices": SlaStatus.choices, "overdue_only": False},
+        {
+            "rows": _rows(cases),
+            "sla": sla,
+            "sla_choices": SlaStatus.choices,
+            "overdue_only": False,
+            "notifications": selectors.notifications_for(user=request.user),
+        },
     )
 
 
@@ -56,7 +62,13 @@ def overdue(request):
     return render(
         request,
         "cases/queue.html",
-        {"rows": _rows(cases), "sla": SlaStatus.RED, "sla_choices": SlaStatus.choices, "overdue_only": True},
+        {
+            "rows": _rows(cases),
+            "sla": SlaStatus.RED,
+            "sla_choices": SlaStatus.choices,
+            "overdue_only": True,
+            "notifications": selectors.notifications_for(user=request.user),
+        },
     )
 
 

@@ -3,6 +3,7 @@ in-process runner thread). `yiwang tasks run-pending` runs what is due once and 
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 
@@ -22,6 +23,8 @@ class Command(BaseCommand):
         commands.add_parser("run-pending", help="Schedule periodic tasks, run every due task, exit.")
 
     def handle(self, *args, subcommand: str, **options):
+        # This process is the worker: no in-process runner thread besides it.
+        os.environ["YIWANG_TASK_RUNNER"] = "worker"
         if subcommand == "run-pending":
             periodic_schedule()
             ran = tasks_run_pending()
