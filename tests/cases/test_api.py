@@ -116,3 +116,41 @@ def test_pages_queue_and_detail(staff, case):
     assert client_for(staff.outsider).get(f"/cases/{case.pk}/").status_code == 404
     workbench = client.get("/workbench/department_handler/").content.decode()
     assert "/cases/" in workbench
+
+
+def test_an_attachment_is_uploaded_on_the_page_and_downloaded_only_by_those_who_see_the_case(
+    staff, case, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    client = client_for(staff.handler)
+    response = client.post(
+        f"/cases/{case.pk}/transition/",
+        {
+            "transition": "accept",
+            "expected_version": "1",
+            "note": "附现场照片",
+            "attachment": SimpleUploadedFile("photo.jpg", b"\xff\xd8jpeg", content_type="image/jpeg"),
+        },
+    )
+    assert response.status_code == 302
+    event = case.events.get(kind="transition")
+    assert event.attachment.name.endswith("photo.jpg")
+    url = f"/cases/{case.pk}/attachments/{event.pk}/"
+    assert url in client.get(f"/cases/{case.pk}/").content.decode()
+    download = client.get(url)
+    assert download.status_code == 200 and b"".join(download.streaming_content) == b"\xff\xd8jpeg"
+    assert client_for(staff.outsider).get(url).status_code == 404
+
+
+def test_a_stale_page_shows_the_conflict_and_saves_nothing(staff, case):
+    services.case_transition(case=case, transition="accept", actor=staff.colleague, expected_version=1)
+    client = client_for(staff.handler)
+    response = client.post(
+        f"/cases/{case.pk}/transition/", {"transition": "accept", "expected_version": "1"}, follow=True
+    )
+    page = response.content.decode()
+    assert case.reference in page and 'id="case-messages"' in page
+    case.refresh_from_db()
+    assert case.version == 2

@@ -250,3 +250,19 @@ def test_an_escalation_transition_must_leave_the_escalated_state():
             transitions=(Transition("up", "升级", sources=("b",), target="a", system=True),),
             escalations=(Escalation("late", state="a", transition="up"),),
         )
+
+
+def test_an_oversize_attachment_is_refused_and_nothing_moves(staff, monkeypatch):
+    monkeypatch.setattr(services, "MAX_ATTACHMENT_BYTES", 10)
+    case = open_permit(staff)
+    with pytest.raises(FieldErrors) as error:
+        services.case_transition(
+            case=case,
+            transition="accept",
+            actor=staff.handler,
+            expected_version=1,
+            attachment=ContentFile(b"x" * 11, name="big.pdf"),
+        )
+    assert error.value.errors[0][0] == ("attachment",)
+    case.refresh_from_db()
+    assert case.state == "received" and not CaseEvent.objects.filter(case=case, kind="transition").exists()

@@ -31,6 +31,15 @@ from yiwang.core.errors import Conflict, FieldErrors, Forbidden, NotFound
 from yiwang.core.models import Department
 
 SYSTEM = "system"
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+
+
+def _check_attachment(file: File | None, field: str = "attachment") -> None:
+    if file is not None and (file.size or 0) > MAX_ATTACHMENT_BYTES:
+        raise FieldErrors.single(
+            field,
+            _("The file is larger than %(limit)s MB.") % {"limit": MAX_ATTACHMENT_BYTES // (1024 * 1024)},
+        )
 
 
 # --- deadlines -------------------------------------------------------------------------
@@ -250,6 +259,7 @@ def case_transition(
             _("“%(transition)s” cannot be taken while case %(reference)s is “%(state)s”.")
             % {"transition": move.label, "reference": case.reference, "state": kind.state(case.state).label}
         )
+    _check_attachment(attachment)
     if move.note_required and not note.strip():
         raise FieldErrors.single("note", _("“%s” needs a note saying why.") % move.label)
     now = now or timezone.now()
@@ -347,6 +357,7 @@ def case_attach(
     """Add a file to the case's timeline (stored under MEDIA_ROOT/cases/<reference>/)."""
     if not access_case_view(actor, case):
         raise NotFound(_("Not found."))
+    _check_attachment(file, "file")
     now = now or timezone.now()
     with transaction.atomic():
         event = _event(case, actor=actor, kind="attachment", at=now, note=note, attachment=file)

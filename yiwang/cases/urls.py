@@ -10,4 +10,5 @@ urlpatterns = [
     path("overdue/", views.overdue, name="overdue"),
     path("<int:case_id>/", views.detail, name="detail"),
     path("<int:case_id>/transition/", views.transition, name="transition"),
+    path("<int:case_id>/attachments/<int:event_id>/", views.attachment, name="attachment"),
 ]

@@ -8,7 +8,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -117,3 +117,19 @@ def transition(request, case_id: int):
     except DomainError as error:
         messages.error(request, error.message)
     return redirect("cases:detail", case_id=case.pk)
+
+
+@staff_required
+def attachment(request, case_id: int, event_id: int):
+    """A timeline attachment, to those who may see the case (files are never served from
+    MEDIA_URL directly: they may hold personal data)."""
+    try:
+        case = selectors.case_for_user(case_id=case_id, user=request.user)
+    except NotFound:
+        raise Http404 from None
+    event = case.events.filter(pk=event_id).exclude(attachment="").first()
+    if event is None:
+        raise Http404
+    return FileResponse(
+        event.attachment.open("rb"), as_attachment=True, filename=event.attachment.name.rsplit("/", 1)[-1]
+    )
