@@ -8,6 +8,7 @@ import random
 from io import StringIO
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -84,6 +85,14 @@ def test_trained_on_the_demo_corpus_it_routes_obvious_messages(demo_classifier, 
     assert sum(probabilities) == pytest.approx(1, abs=0.01)
 
 
+def test_the_fast_probabilities_are_scikit_learns(demo_classifier):
+    texts, _ = training_rows_read(DEMO_CORPUS)
+    texts = texts[:50] + ["萍乡", "A", "路灯坏了" * 300]
+    fast = demo_classifier.probabilities(texts)
+    assert fast.shape == (len(texts), len(CATEGORIES))
+    assert np.allclose(fast, demo_classifier.pipeline.predict_proba(texts), atol=1e-6)
+
+
 def test_empty_text_gets_no_category(demo_classifier):
     empty, filled = demo_classifier.classify(["  ", "公交车不按时发车"])
     assert empty == Prediction(category=None, confidence=0.0)
@@ -119,6 +128,15 @@ def test_a_foreign_model_file_is_refused(tmp_path):
     path = tmp_path / "model.joblib"
     path.write_bytes(b"not a model")
     with pytest.raises(ModelFileError, match="not a routing model file"):
+        route_classifier_load(path)
+
+
+def test_a_model_of_another_scikit_learn_version_is_refused(tmp_path):
+    from joblib import dump
+
+    path = tmp_path / "model.joblib"
+    dump({"format": routing.MODEL_FORMAT, "sklearn": "0.1", "pipeline": None}, path)
+    with pytest.raises(ModelFileError, match="trained with scikit-learn 0.1"):
         route_classifier_load(path)
 
 
