@@ -116,3 +116,14 @@ def test_the_supervisor_sees_the_escalation_on_the_queue_page(staff, client):
     assert 'id="case-notifications"' in page and case.reference in page
     client.force_login(staff.handler)
     assert 'id="case-notifications"' not in client.get("/cases/").content.decode()
+
+
+def test_a_case_closed_after_its_deadline_stays_red(staff):
+    case = open_permit(staff)  # case deadline 13 October 2026 17:30
+    case = services.case_transition(
+        case=case, transition="accept", actor=staff.handler, expected_version=1, now=at(2026, 10, 8, 9)
+    )
+    case = services.case_transition(
+        case=case, transition="approve", actor=staff.handler, expected_version=2, now=at(2026, 10, 14, 9)
+    )
+    assert case.closed_at is not None and case.sla_status == SlaStatus.RED

@@ -182,6 +182,8 @@ def _apply_transition(
         changes["sla_status"] = _sla_status(
             (state_warn_at, state_deadline), (case.case_warn_at, case.case_deadline), now=now
         )
+    elif case.case_deadline is not None and case.case_deadline < now:
+        changes["sla_status"] = SlaStatus.RED  # closed late: stays visible as overdue
     before = _snapshot(case)
     won = Case.objects.filter(pk=case.pk, version=expected_version, state=case.state).update(
         version=F("version") + 1, **changes
