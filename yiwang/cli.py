@@ -58,6 +58,21 @@ def serve(argv: list[str]) -> int:
     return 0  # not reached
 
 
+def _demo_routing_model() -> None:
+    """Train hotline routing on the project's own demo corpus when no model exists yet."""
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    from yiwang.hotline.routing import route_model_path
+
+    if route_model_path().exists():
+        return
+    corpus = Path(__file__).resolve().parent / "hotline" / "data" / "demo_corpus.csv"
+    print("Training hotline routing on the demo corpus …", flush=True)
+    call_command("hotline", "train", "--file", str(corpus))
+
+
 def demo(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="yiwang demo", description="Migrate, generate the demo city if empty, and serve it."
@@ -81,6 +96,7 @@ def demo(argv: list[str]) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     persons = args.persons or settings.YIWANG_DEMO_PERSONS
     call_command("seed", persons=persons)
+    _demo_routing_model()
     address = f"http://{args.host}:{args.port}/"
     lines = [
         "",
