@@ -102,3 +102,26 @@ def test_outsiders_are_refused(seeded):
     assert client.get("/exchange/").status_code == 403
     assert client.get("/exchange/requests/").status_code == 403
     assert Client().get("/exchange/").status_code == 302
+
+
+def test_a_consumer_requests_access_from_the_resource_page(seeded):
+    handler = UserFactory(role=Role.DEPARTMENT_HANDLER, role__department=Department.objects.get(code="JY"))
+    client = Client()
+    client.force_login(handler)
+    url = "/exchange/resources/yb.self_pay_claims/"
+    page = client.get(url).content.decode()
+    assert "申请共享" in page and 'value="diagnosis"' not in page
+    bad = client.post(url, {"fields": ["self_pay"], "purpose": "", "legal_basis": "x", "duration_days": "30"})
+    assert bad.status_code == 200 and "请说明数据用途" in bad.content.decode()
+    ok = client.post(
+        url,
+        {
+            "fields": ["self_pay"],
+            "purpose": "学生资助家庭经济困难认定",
+            "legal_basis": "资助办法",
+            "duration_days": "90",
+        },
+    )
+    assert ok.status_code == 302
+    created = AccessRequest.objects.get(consumer__code="JY")
+    assert created.fields == ["self_pay"] and created.duration_days == 90 and created.requested_by == handler

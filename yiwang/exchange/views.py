@@ -64,10 +64,44 @@ def resource_detail(request, code: str):
     except NotFound:
         raise Http404 from None
     batches = IngestBatch.objects.filter(resource=resource).order_by("-at")[:10]
+    consumers = [
+        d for d in selectors.consumer_departments(user=request.user) if d.pk != resource.department_id
+    ]
+    errors: dict[str, str] = {}
+    if request.method == "POST" and consumers:
+        chosen = [d for d in consumers if d.code == request.POST.get("consumer")] or consumers[:1]
+        try:
+            duration = int(request.POST.get("duration_days") or 0)
+        except ValueError:
+            duration = 0
+        try:
+            services.access_request_submit(
+                actor=request.user,
+                consumer=chosen[0],
+                resource=resource,
+                fields=request.POST.getlist("fields"),
+                purpose=request.POST.get("purpose", ""),
+                legal_basis=request.POST.get("legal_basis", ""),
+                duration_days=duration,
+            )
+        except FieldErrors as error:
+            errors = {str(path[0]): message for path, message in error.errors}
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Request submitted: the data steward will decide."))
+            return redirect("exchange:resource", code=resource.code)
     return render(
         request,
         "exchange/resource_detail.html",
-        {"resource": resource, "fields": selectors.resource_fields(resource=resource), "batches": batches},
+        {
+            "resource": resource,
+            "fields": selectors.resource_fields(resource=resource),
+            "batches": batches,
+            "consumers": consumers,
+            "errors": errors,
+            "posted": request.POST if request.method == "POST" else None,
+        },
     )
 
 
