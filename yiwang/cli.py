@@ -96,6 +96,7 @@ def demo(argv: list[str]) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     persons = args.persons or settings.YIWANG_DEMO_PERSONS
     call_command("seed", persons=persons)
+    call_command("exchange_seed")
     _demo_routing_model()
     address = f"http://{args.host}:{args.port}/"
     lines = [
