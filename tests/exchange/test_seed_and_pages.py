@@ -125,3 +125,22 @@ def test_a_consumer_requests_access_from_the_resource_page(seeded):
     assert ok.status_code == 302
     created = AccessRequest.objects.get(consumer__code="JY")
     assert created.fields == ["self_pay"] and created.duration_days == 90 and created.requested_by == handler
+
+
+def test_personal_identifiers_leave_a_department_only_under_a_grant(seeded):
+    """ID numbers, birth dates, phones and addresses of persons are conditional in every demo
+    resource about people, so no department can page through a population (or everyone with a
+    medical claim) without a grant. (An enterprise's registered address is public.)"""
+    from yiwang.exchange.models import ResourceField
+
+    personal = ResourceField.objects.filter(
+        name__in=["id_number", "birth_date", "phone", "address"],
+        resource__subject_type__in=["person", "household"],
+    )
+    assert personal.exists()
+    assert set(personal.values_list("sharing_class", flat=True)) <= {"conditional", "closed"}
+    consumer = Department.objects.get(code="MZ")
+    listing = exchange_read(consumer=consumer, resource_code="ga.persons", filters={}, purpose="核查")
+    assert listing.rows
+    assert "id_number" not in listing.fields
+    assert all("id_number" not in row for row in listing.rows)

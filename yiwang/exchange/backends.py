@@ -102,10 +102,10 @@ BACKENDS: dict[str, Backend] = {
             "division_code": "division_id",
         },
         fields=(
-            ("id_number", "string", "open", "公民身份号码", "GB 11643 resident ID number"),
+            ("id_number", "string", "conditional", "公民身份号码", "GB 11643 resident ID number"),
             ("name", "string", "open", "姓名", ""),
             ("sex", "string", "open", "性别", "M / F"),
-            ("birth_date", "date", "open", "出生日期", ""),
+            ("birth_date", "date", "conditional", "出生日期", ""),
             ("ethnicity", "string", "open", "民族", ""),
             ("division_code", "string", "open", "户籍地区划代码", "village or community code"),
             ("phone", "string", "conditional", "联系电话", ""),

@@ -23,7 +23,16 @@ ACTOR = "system:exchange-seed"
 BASE_DAY = datetime.date(2026, 1, 1)
 
 
-def _f(name: str, label: str, sharing: str = "open", type_: str = "string", description: str = "") -> dict:
+# Fields that identify or locate a person leave a department only under a grant.
+PERSONAL_FIELDS = ("id_number", "phone", "address", "birth_date")
+
+
+def _f(
+    name: str, label: str, sharing: str | None = None, type_: str = "string", description: str = ""
+) -> dict:
+    if sharing is None:
+        personal = name in PERSONAL_FIELDS or name.endswith("_id_number")
+        sharing = "conditional" if personal else "open"
     return {"name": name, "label": label, "sharing_class": sharing, "type": type_, "description": description}
 
 
