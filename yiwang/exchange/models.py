@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yiwang.core.models import Department
 
@@ -26,7 +27,7 @@ class UpdateFrequency(models.TextChoices):
 
 class SubjectType(models.TextChoices):
     PERSON = "person", _("Person")
-    HOUSEHOLD = "household", _("Household")
+    HOUSEHOLD = "household", pgettext_lazy("subject type", "Household")
     ENTERPRISE = "enterprise", _("Enterprise")
     PROPERTY = "property", _("Property")
     EVENT = "event", _("Event")
@@ -34,9 +35,10 @@ class SubjectType(models.TextChoices):
 
 
 class SharingClass(models.TextChoices):
-    OPEN = "open", _("Open")
-    CONDITIONAL = "conditional", _("Conditional")
-    CLOSED = "closed", _("Closed")
+    # Contexts: "Open"/"Closed" mean other things elsewhere (a case is closed, a hall is open).
+    OPEN = "open", pgettext_lazy("sharing class", "Open")
+    CONDITIONAL = "conditional", pgettext_lazy("sharing class", "Conditional")
+    CLOSED = "closed", pgettext_lazy("sharing class", "Closed")
 
 
 class FieldType(models.TextChoices):
