@@ -67,6 +67,15 @@ MASKERS = {
 }
 
 
+def mask_values(values: dict, *, revealed: frozenset[str] | set[str] = frozenset()) -> dict:
+    """A copy of `values` with every personal field masked except those in `revealed`."""
+    shown = dict(values)
+    for field, masker in MASKERS.items():
+        if field not in revealed and shown.get(field):
+            shown[field] = masker(shown[field])
+    return shown
+
+
 def mask_text(text: str) -> str:
     """Mask every ID number and mobile number inside free text (logs, exports)."""
     text = ID_NUMBER_PATTERN.sub(lambda m: m.group(1) + "*" * 10 + m.group(2), text)

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from yiwang.core.access import access_personal_field
 from yiwang.core.audit import audit_record
-from yiwang.core.masking import MASKERS
+from yiwang.core.masking import MASKERS, mask_values
 
 
 def personal_fields_revealed(*, viewer: Any, subject_user_id: int | None = None) -> frozenset[str]:
@@ -38,17 +38,10 @@ def personal_data_present_many(
     revealed_fields: set[str] = set()
     revealed_ids: list[str] = []
     for record in records:
-        shown = dict(record.values)
         allowed = personal_fields_revealed(viewer=viewer, subject_user_id=record.subject_user_id)
-        revealed_here = False
-        for field, masker in MASKERS.items():
-            if not record.values.get(field):
-                continue
-            if field in allowed:
-                revealed_fields.add(field)
-                revealed_here = True
-            else:
-                shown[field] = masker(record.values[field])
+        revealed_here = {field for field in allowed if record.values.get(field)}
+        shown = mask_values(record.values, revealed=allowed)
+        revealed_fields |= revealed_here
         if revealed_here:
             revealed_ids.append(str(record.object_id))
         shown_rows.append(shown)

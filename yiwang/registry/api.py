@@ -17,7 +17,7 @@ from ninja.pagination import PageNumberPagination, paginate
 from yiwang.core.access import access_registry_write, access_staff
 from yiwang.core.audit import audit_record
 from yiwang.core.errors import FieldErrors, Forbidden, NotFound
-from yiwang.core.masking import MASKERS
+from yiwang.core.masking import mask_values
 from yiwang.core.services import personal_fields_revealed
 from yiwang.registry import imports, selectors, services
 
@@ -138,9 +138,7 @@ def person_export(request, q: str = "", division: str | None = None, purpose: st
         for person in persons.iterator(chunk_size=2000):
             row = {column: getattr(person, column) for column in EXPORT_COLUMNS}
             row["division"] = person.division_id
-            for field, masker in MASKERS.items():
-                if field not in revealed:
-                    row[field] = masker(row[field])
+            row = mask_values(row, revealed=revealed)
             writer.writerow([row[c] for c in EXPORT_COLUMNS])
             if buffer.tell() > 65536:
                 yield buffer.getvalue()
