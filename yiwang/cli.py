@@ -97,6 +97,7 @@ def demo(argv: list[str]) -> int:
     persons = args.persons or settings.YIWANG_DEMO_PERSONS
     call_command("seed", persons=persons)
     call_command("exchange_seed")
+    call_command("hotline_seed")
     _demo_routing_model()
     address = f"http://{args.host}:{args.port}/"
     lines = [

@@ -163,6 +163,13 @@ YIWANG_DEMO_PASSWORD = env_str("YIWANG_DEMO_PASSWORD", "yiwang-demo")
 YIWANG_AUDIT_HASH = env_str("YIWANG_AUDIT_HASH", "sm3")
 # HMAC key of the audit chain; empty = derived from SECRET_KEY.
 YIWANG_AUDIT_KEY = env_str("YIWANG_AUDIT_KEY", "")
+# The 12345 centre's department code (tickets wait there for dispatch) and the routing
+# confidence above which tickets are dispatched without a person (empty: the threshold the
+# trained model chose for 97% precision).
+HOTLINE_CENTRE = env_str("YIWANG_HOTLINE_CENTRE", "RX12345")
+HOTLINE_AUTO_THRESHOLD = (
+    float(env_str("YIWANG_HOTLINE_AUTO_THRESHOLD")) if env_str("YIWANG_HOTLINE_AUTO_THRESHOLD") else None
+)
 
 LOGGING = {
     "version": 1,

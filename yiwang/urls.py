@@ -10,5 +10,6 @@ urlpatterns = [
     path("exchange/", include("yiwang.exchange.urls")),
     path("cases/", include("yiwang.cases.urls")),
     path("hotline/", include("yiwang.hotline.urls")),
+    path("open311/v2/", include("yiwang.hotline.open311_urls")),
     path("", include("yiwang.web.urls")),
 ]

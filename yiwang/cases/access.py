@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from yiwang.cases.models import Case
-from yiwang.cases.types import Transition
+from yiwang.cases.types import Transition, case_type_get
 from yiwang.core.access import user_roles
 from yiwang.core.models import Role
 
@@ -47,6 +47,8 @@ def access_case_view(user: Any, case: Case) -> bool:
     if not _authenticated(user):
         return False
     if user_roles(user) & CITY_WIDE_ROLES:
+        return True
+    if user_roles(user) & set(case_type_get(case.type_code).viewer_roles):
         return True
     return Role.DEPARTMENT_HANDLER in user_roles(user) and _handles(user, case)
 

@@ -162,8 +162,10 @@ def _apply_transition(
     expected_version: int,
     now,
     attachment=None,
+    department: Department | None = None,
 ) -> Case:
-    """Move the case (inside the caller's transaction) with a compare-and-set on its version."""
+    """Move the case (inside the caller's transaction) with a compare-and-set on its version;
+    `department` hands it to another department in the same move (dispatch, return)."""
     transition = kind.transition(name)
     target = kind.state(transition.target)
     calendar = WorkingDayCalendar()
@@ -178,6 +180,9 @@ def _apply_transition(
         "state_deadline": state_deadline,
         "closed_at": closed_at,
     }
+    if department is not None and department.pk != case.department_id:
+        changes["department"] = department
+        changes["assignee"] = None
     if not target.final:
         changes["sla_status"] = _sla_status(
             (state_warn_at, state_deadline), (case.case_warn_at, case.case_deadline), now=now
@@ -215,6 +220,7 @@ def _apply_transition(
         to_state=target.code,
         note=note,
         attachment=attachment or "",
+        data={"department": department.pk} if "department" in changes else {},
     )
     audit_record(
         actor=actor,
@@ -236,11 +242,14 @@ def case_transition(
     expected_version: int,
     note: str = "",
     attachment: File | None = None,
+    department: Department | None = None,
     now: datetime.datetime | None = None,
 ) -> Case:
     """Take a transition of the case's type. Refused with Forbidden if the actor's roles may
     not take it, FieldErrors if a required note is missing, Conflict if the case is not (or no
-    longer) in a state the transition leaves from, or moved on since `expected_version`."""
+    longer) in a state the transition leaves from, or moved on since `expected_version`.
+    `department` hands the case to that department with the move (the actor must be allowed
+    to assign it)."""
     kind = case_type_get(case.type_code)
     if not access_case_view(actor, case):
         raise NotFound(_("Not found."))
@@ -261,6 +270,8 @@ def case_transition(
             _("“%(transition)s” cannot be taken while case %(reference)s is “%(state)s”.")
             % {"transition": move.label, "reference": case.reference, "state": kind.state(case.state).label}
         )
+    if department is not None and not access_case_assign(actor, case):
+        raise Forbidden(_("You may not assign case %s.") % case.reference)
     _check_attachment(attachment)
     if move.note_required and not note.strip():
         raise FieldErrors.single("note", _("“%s” needs a note saying why.") % move.label)
@@ -275,6 +286,44 @@ def case_transition(
             expected_version=expected_version,
             now=now,
             attachment=attachment,
+            department=department,
+        )
+
+
+def case_transition_system(
+    *,
+    case: Case,
+    transition: str,
+    actor: Any,
+    expected_version: int,
+    note: str = "",
+    department: Department | None = None,
+    now: datetime.datetime | None = None,
+) -> Case:
+    """Take a `system` transition on behalf of an application that has made its own access
+    decision (the hotline dispatching automatically, a citizen rating their own ticket). The
+    move is checked against the case type and the version like any other and audited under
+    `actor` (a user or a "system:…" label)."""
+    kind = case_type_get(case.type_code)
+    move = kind.transition(transition)
+    if move is None or not move.system:
+        raise ValueError(f"{case.type_code} has no system transition {transition!r}")
+    if case.state not in move.sources:
+        raise Conflict(
+            _("“%(transition)s” cannot be taken while case %(reference)s is “%(state)s”.")
+            % {"transition": move.label, "reference": case.reference, "state": kind.state(case.state).label}
+        )
+    now = now or timezone.now()
+    with transaction.atomic():
+        return _apply_transition(
+            case=case,
+            kind=kind,
+            name=transition,
+            actor=actor,
+            note=note.strip(),
+            expected_version=expected_version,
+            now=now,
+            department=department,
         )
 
 
@@ -370,6 +419,20 @@ def case_attach(
             after={"file": event.attachment.name, "note": note},
         )
     return event
+
+
+def case_log(
+    *,
+    case: Case,
+    actor: Any,
+    kind: str,
+    note: str = "",
+    data: dict | None = None,
+    now: datetime.datetime | None = None,
+) -> CaseEvent:
+    """Add an application's own line to the case's timeline (a merged duplicate, a call
+    back), without moving the case."""
+    return _event(case, actor=actor, kind=kind, at=now or timezone.now(), note=note, data=data or {})
 
 
 # --- the SLA sweep -----------------------------------------------------------------------
@@ -496,13 +559,14 @@ def case_sla_sweep(*, now: datetime.datetime | None = None, batch_size: int = 50
                 state=rule.state,
                 state_entered_at=OuterRef("state_entered_at"),
             )
+            deadline = "case_deadline" if rule.basis == "case" else "state_deadline"
             candidates = open_cases.filter(
-                type_code=kind.code, state=rule.state, state_deadline__lte=now
+                type_code=kind.code, state=rule.state, **{f"{deadline}__lte": now}
             ).exclude(Exists(fired))
             for batch in _batches(candidates, batch_size):
                 for case in batch:
                     late = rule.overdue_by.amount and rule.overdue_by.due(
-                        case.state_deadline, calendar=calendar
+                        getattr(case, deadline), calendar=calendar
                     )
                     if late and late > now:
                         continue

@@ -82,7 +82,9 @@ class Transition:
 
 @dataclass(frozen=True)
 class Escalation:
-    """ "State `state` overdue by `overdue_by` → take `transition` and/or notify `notify_role`."""
+    """ "State `state` overdue by `overdue_by` → take `transition` and/or notify `notify_role`.
+    `basis` says which deadline counts: the state's own ("state") or the whole case's ("case",
+    for a state that has no limit of its own but must not outlive the case's)."""
 
     key: str
     state: str
@@ -90,6 +92,7 @@ class Escalation:
     notify_role: str = ""
     transition: str = ""
     message: Text = ""
+    basis: Literal["state", "case"] = "state"
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,9 @@ class CaseType:
     escalations: tuple[Escalation, ...] = ()
     warning_share: float = 0.8
     reference_prefix: str = ""
+    # Roles that see every case of this type (beyond the city-wide roles and the handlers
+    # of its departments): the hotline's operators follow every ticket to call back.
+    viewer_roles: tuple[str, ...] = ()
     # Called inside the transition's transaction as after_transition(case=, transition=,
     # actor=, note=): the application updates its own rows (a bundle advances when a
     # sub-case ends, a ticket records its reply) atomically with the move. It may raise a
@@ -144,6 +150,8 @@ class CaseType:
                 problems.append(
                     f"escalation {rule.key!r}: transition {rule.transition!r} does not leave {rule.state!r}"
                 )
+            if rule.basis not in ("state", "case"):
+                problems.append(f"escalation {rule.key!r} has unknown basis {rule.basis!r}")
             if rule.notify_role and rule.notify_role not in Role.values:
                 problems.append(f"escalation {rule.key!r} names unknown role {rule.notify_role!r}")
         if not 0 < self.warning_share <= 1:

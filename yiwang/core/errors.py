@@ -48,3 +48,20 @@ class Forbidden(DomainError):
 class Conflict(DomainError):
     code = "conflict"
     status = 409
+
+
+class ErrorCollector:
+    """Gathers every field error of one input before anything is written, then raises them
+    together as one FieldErrors."""
+
+    def __init__(self, prefix: tuple[str | int, ...] = ()):
+        self.prefix = prefix
+        self.errors: list[tuple[tuple[str | int, ...], str]] = []
+
+    def add(self, field: str | tuple[str | int, ...], message: str) -> None:
+        path = (field,) if isinstance(field, str) else field
+        self.errors.append((self.prefix + path, message))
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise FieldErrors(self.errors)

@@ -6,3 +6,9 @@ class HotlineConfig(AppConfig):
     name = "yiwang.hotline"
     label = "hotline"
     verbose_name = _("Hotline")
+
+    def ready(self) -> None:
+        from yiwang.cases.types import case_type_register
+        from yiwang.hotline.cases import TICKET_TYPE
+
+        case_type_register(TICKET_TYPE)

@@ -12,7 +12,7 @@ from django.forms.models import model_to_dict
 from django.utils.translation import gettext as _
 
 from yiwang.core.audit import audit_record
-from yiwang.core.errors import FieldErrors
+from yiwang.core.errors import ErrorCollector, FieldErrors
 from yiwang.core.ids import IdentifierError, resident_id_parse, uscc_validate
 from yiwang.core.masking import mask_address, mask_id_number, mask_phone
 from yiwang.core.models import Division
@@ -29,23 +29,7 @@ from yiwang.registry.models import (
 Path = tuple[str | int, ...]
 
 
-class _Collector:
-    """Gathers every field error of one input before anything is written."""
-
-    def __init__(self, prefix: Path = ()):
-        self.prefix = prefix
-        self.errors: list[tuple[Path, str]] = []
-
-    def add(self, field: str | Path, message: str) -> None:
-        path = (field,) if isinstance(field, str) else field
-        self.errors.append((self.prefix + path, message))
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise FieldErrors(self.errors)
-
-
-def _division(code: Any, errors: _Collector, field: str = "division") -> Division | None:
+def _division(code: Any, errors: ErrorCollector, field: str = "division") -> Division | None:
     if not code:
         errors.add(field, _("This field is required."))
         return None
@@ -55,14 +39,16 @@ def _division(code: Any, errors: _Collector, field: str = "division") -> Divisio
     return division
 
 
-def _required(data: dict, field: str, errors: _Collector) -> Any:
+def _required(data: dict, field: str, errors: ErrorCollector) -> Any:
     value = data.get(field)
     if value in (None, ""):
         errors.add(field, _("This field is required."))
     return value
 
 
-def _decimal(data: dict, field: str, errors: _Collector, *, minimum: Decimal = Decimal(0)) -> Decimal | None:
+def _decimal(
+    data: dict, field: str, errors: ErrorCollector, *, minimum: Decimal = Decimal(0)
+) -> Decimal | None:
     value = data.get(field)
     if value in (None, ""):
         return None
@@ -76,7 +62,7 @@ def _decimal(data: dict, field: str, errors: _Collector, *, minimum: Decimal = D
     return number
 
 
-def _date(data: dict, field: str, errors: _Collector) -> datetime.date | None:
+def _date(data: dict, field: str, errors: ErrorCollector) -> datetime.date | None:
     value = data.get(field)
     if value in (None, ""):
         return None
@@ -101,7 +87,7 @@ def _masked_snapshot(instance: Person) -> dict[str, Any]:
 def person_validate(data: dict[str, Any], *, prefix: Path = (), existing: Person | None = None) -> dict:
     """Check a person's fields; derive birth date, sex and birthplace from the ID number and
     check that any given birth date and sex agree with it. Returns the cleaned fields."""
-    errors = _Collector(prefix)
+    errors = ErrorCollector(prefix)
     cleaned: dict[str, Any] = {}
     number = _required(data, "id_number", errors)
     parsed = None
@@ -162,7 +148,7 @@ def household_create(*, actor: Any, data: dict[str, Any]) -> Household:
     """Create a household with its members. `data["members"]` is a list of
     {person fields…, "relation": code} or {"id_number": existing, "relation": code};
     exactly one member is the head (relation 02)."""
-    errors = _Collector()
+    errors = ErrorCollector()
     number = _required(data, "number", errors)
     if number and Household.objects.filter(number=number).exists():
         errors.add("number", _("A household with this number already exists."))
@@ -218,7 +204,7 @@ def household_create(*, actor: Any, data: dict[str, Any]) -> Household:
 
 @transaction.atomic
 def enterprise_create(*, actor: Any, data: dict[str, Any]) -> Enterprise:
-    errors = _Collector()
+    errors = ErrorCollector()
     code = _required(data, "uscc", errors)
     if code:
         try:
@@ -282,7 +268,7 @@ def enterprise_create(*, actor: Any, data: dict[str, Any]) -> Enterprise:
 @transaction.atomic
 def property_create(*, actor: Any, data: dict[str, Any]) -> Property:
     """Register a property with its owners: [{"id_number"| "uscc": …, "share": 0.5}, …]."""
-    errors = _Collector()
+    errors = ErrorCollector()
     unit = str(_required(data, "unit_number", errors) or "")
     if unit and (len(unit) != 28 or not unit[:12].isdigit()):
         errors.add("unit_number", _("A property unit number has 28 characters, the first 12 digits."))
@@ -304,7 +290,7 @@ def property_create(*, actor: Any, data: dict[str, Any]) -> Property:
     total = Decimal(0)
     for index, owner in enumerate(owners):
         prefix = ("owners", index)
-        share = _decimal(owner, "share", _Collector()) or Decimal(1)
+        share = _decimal(owner, "share", ErrorCollector()) or Decimal(1)
         total += share
         if owner.get("id_number"):
             person = Person.objects.filter(id_number=str(owner["id_number"]).upper()).first()

@@ -1,0 +1,5 @@
+"""The hotline's JSON API (mounted at /api/hotline)."""
+
+from ninja import Router
+
+router = Router(tags=["hotline"])
