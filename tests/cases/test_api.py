@@ -154,3 +154,48 @@ def test_a_stale_page_shows_the_conflict_and_saves_nothing(staff, case):
     assert case.reference in page and 'id="case-messages"' in page
     case.refresh_from_db()
     assert case.version == 2
+
+
+def test_an_attachment_is_uploaded_through_the_api_and_an_invisible_case_is_404(
+    staff, case, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    response = client_for(staff.handler).post(
+        f"/api/cases/{case.pk}/attachments",
+        {
+            "file": SimpleUploadedFile("report.pdf", b"%PDF-1.4 test", content_type="application/pdf"),
+            "note": "现场报告",
+        },
+    )
+    assert response.status_code == 200, response.content
+    attached = [row for row in response.json()["timeline"] if row["kind"] == "attachment"]
+    assert len(attached) == 1 and attached[0]["note"] == "现场报告"
+    assert case.events.get(kind="attachment").attachment.read() == b"%PDF-1.4 test"
+    refused = client_for(staff.outsider).post(
+        f"/api/cases/{case.pk}/attachments", {"file": SimpleUploadedFile("x.txt", b"x")}
+    )
+    assert refused.status_code == 404
+    assert case.events.filter(kind="attachment").count() == 1
+
+
+def test_another_department_is_asked_to_co_handle_through_the_api(staff, case):
+    other = staff.outsider.roles.get().department
+    response = client_for(staff.handler).post(
+        f"/api/cases/{case.pk}/participants",
+        {"department_id": other.pk, "note": "请协办"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.json()
+    assert case.participants.filter(department=other).exists()
+    # the co-handling department now sees the case
+    assert client_for(staff.outsider).get(f"/api/cases/{case.pk}").status_code == 200
+    again = client_for(staff.handler).post(
+        f"/api/cases/{case.pk}/participants", {"department_id": other.pk}, content_type="application/json"
+    )
+    assert again.status_code == 409
+    unknown = client_for(staff.handler).post(
+        f"/api/cases/{case.pk}/participants", {"department_id": 999999}, content_type="application/json"
+    )
+    assert unknown.status_code == 422 and unknown.json()["error"]["fields"][0]["path"] == "body.department_id"

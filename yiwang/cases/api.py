@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime
 
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import File, Form, Router, Schema
+from ninja.files import UploadedFile
 
 from yiwang.cases import selectors, services
 from yiwang.cases.models import Case
@@ -152,4 +153,28 @@ def case_assign(request, case_id: int, payload: AssignIn):
         note=payload.note,
         expected_version=payload.expected_version,
     )
+    return _detail(case, request.auth)
+
+
+class ParticipantIn(Schema):
+    department_id: int
+    note: str = ""
+
+
+@router.post("/{case_id}/participants", response=CaseDetailOut)
+def case_add_participant(request, case_id: int, payload: ParticipantIn):
+    """Ask another department to co-handle the case (协办)."""
+    case = selectors.case_for_user(case_id=case_id, user=request.auth)
+    department = Department.objects.filter(pk=payload.department_id, is_active=True).first()
+    if department is None:
+        raise FieldErrors.single("department_id", _("No such department."))
+    services.case_add_participant(case=case, department=department, actor=request.auth, note=payload.note)
+    return _detail(case, request.auth)
+
+
+@router.post("/{case_id}/attachments", response=CaseDetailOut)
+def case_attach(request, case_id: int, file: File[UploadedFile], note: Form[str] = ""):
+    """Add a file to the case's timeline (multipart: `file`, optional `note`)."""
+    case = selectors.case_for_user(case_id=case_id, user=request.auth)
+    services.case_attach(case=case, actor=request.auth, file=file, note=note)
     return _detail(case, request.auth)
