@@ -12,14 +12,9 @@ from tests.exchange.conftest import ID_A
 from yiwang.core.errors import FieldErrors, Forbidden
 from yiwang.core.models import AuditEntry
 from yiwang.exchange import services
+from yiwang.exchange.evidence import evidence_verify, request_hash_of, response_hash_of
 from yiwang.exchange.models import ExchangeRead, Grant
-from yiwang.exchange.selectors import (
-    ReadRefused,
-    evidence_verify,
-    exchange_read,
-    request_hash_of,
-    response_hash_of,
-)
+from yiwang.exchange.selectors import ReadRefused, exchange_read
 
 pytestmark = pytest.mark.django_db
 PURPOSE = "低保核查"
@@ -57,10 +52,13 @@ def test_granted_consumer_reads_conditional_field(hub, granted):
     assert sorted(row["self_pay"] for row in result.rows) == ["1200.50", "300"]
 
 
-def test_expired_grant_is_refused_with_reason(hub, granted):
+def test_expired_grant_is_refused_with_reason_and_audited(hub, granted):
     Grant.objects.filter(pk=granted.pk).update(valid_to=timezone.now() - datetime.timedelta(seconds=1))
     with pytest.raises(ReadRefused, match="expired"):
         read(hub, hub.consumer, fields=["self_pay"])
+    entry = AuditEntry.objects.get(action="exchange.read_refused")
+    assert "expired" in entry.after["reason"] and entry.after["fields"] == ["self_pay"]
+    assert entry.after["consumer"] == "MZ" and entry.after["subject"] == "3603**********1234"
     # Without naming the field the consumer simply gets the open fields.
     assert "self_pay" not in read(hub, hub.consumer).fields
     assert services.grants_expire() == 1
@@ -70,6 +68,9 @@ def test_expired_grant_is_refused_with_reason(hub, granted):
 def test_closed_field_never_leaves_even_with_grant(hub, granted):
     with pytest.raises(ReadRefused, match="closed"):
         read(hub, hub.consumer, fields=["diagnosis"])
+    entry = AuditEntry.objects.get(action="exchange.read_refused")
+    assert "closed" in entry.after["reason"] and entry.purpose == PURPOSE
+    assert not ExchangeRead.objects.exists()
     with pytest.raises(ReadRefused, match="closed"):
         exchange_read(
             consumer=hub.consumer,

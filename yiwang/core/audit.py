@@ -93,9 +93,19 @@ def _canonical(entry: AuditEntry) -> bytes:
     return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def chain_hash(previous_hash: str, body: bytes) -> str:
+    """One link of a hash chain: HMAC-SM3(key, previous hash || "\n" || body). The audit log's
+    links, and those of other chained logs of the platform (the exchange's evidence)."""
+    return hmac.new(_key(), previous_hash.encode() + b"\n" + body, _digestmod()).hexdigest()
+
+
+def content_hash(data: bytes) -> str:
+    """SM3 (or the configured hash) of some bytes, hex."""
+    return _digestmod()(data).hexdigest()
+
+
 def entry_hash(entry: AuditEntry) -> str:
-    mac = hmac.new(_key(), entry.previous_hash.encode() + b"\n" + _canonical(entry), _digestmod())
-    return mac.hexdigest()
+    return chain_hash(entry.previous_hash, _canonical(entry))
 
 
 def _actor_parts(actor: Any) -> tuple[int | None, str]:

@@ -234,7 +234,10 @@ class Grant(models.Model):
 
 class ExchangeRead(models.Model):
     """Evidence of one read: who, why, what, and the hashes of the request and the response.
-    `hash` is HMAC-SM3 over the other columns, so a changed row is detectable."""
+    The rows form a hash chain: `hash` = HMAC-SM3(key, `previous_hash` || the row's columns),
+    `previous_hash` being the hash of the row before it (`sequence` - 1), so a changed, removed
+    or inserted row is detectable. (Rows written before the chain have sequence 0 and are
+    sealed alone.)"""
 
     at = models.DateTimeField(db_index=True)
     # One index only (time): every read writes a row, and each index is one more page per read.
@@ -255,6 +258,10 @@ class ExchangeRead(models.Model):
     request_hash = models.CharField(max_length=64)
     response_hash = models.CharField(max_length=64)
     rows = models.PositiveIntegerField(default=0)
+    # No index: the chain is walked in id order, which is the order of the links (rows are
+    # inserted under the head's lock).
+    sequence = models.PositiveBigIntegerField(default=0)
+    previous_hash = models.CharField(max_length=64, blank=True, default="")
     hash = models.CharField(max_length=64)
 
     class Meta:
@@ -262,3 +269,17 @@ class ExchangeRead(models.Model):
 
     def __str__(self) -> str:
         return f"read {self.pk} by {self.consumer_id}"
+
+
+class EvidenceHead(models.Model):
+    """The head of the evidence chain (one row, id 1): the last sequence and hash. Locking it
+    orders the evidence rows; it also carries `catalog_version`, a random token that every
+    change of the catalog or the grants replaces, so the readers' cached resources and grants
+    are checked under the same lock that orders the evidence."""
+
+    sequence = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+    catalog_version = models.CharField(max_length=32, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"evidence head #{self.sequence}"

@@ -5,23 +5,28 @@ serves; if the evidence cannot be written, the read fails."""
 from __future__ import annotations
 
 import datetime
-import hashlib
-import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.core.audit import audit_record
-from yiwang.core.errors import FieldErrors, Forbidden, NotFound
+from yiwang.core.errors import Conflict, FieldErrors, Forbidden, NotFound
 from yiwang.core.masking import mask_id_number
 from yiwang.core.models import Department
 from yiwang.exchange.backends import BACKENDS, backend_rows
+from yiwang.exchange.evidence import (
+    Evidence,
+    StaleCatalog,
+    catalog_version_get,
+    evidence_append,
+    request_hash_of,
+    response_hash_of,
+)
 from yiwang.exchange.models import (
     AccessRequest,
     ExchangeRead,
@@ -40,34 +45,6 @@ class ReadRefused(Forbidden):
     """A read the exchange will not serve; the reason is said and audited."""
 
     code = "read_refused"
-
-
-def _sm3(data: bytes) -> str:
-    return hashlib.new("sm3", data).hexdigest()
-
-
-def _evidence_key() -> bytes:
-    return ("exchange-evidence:" + settings.SECRET_KEY).encode()
-
-
-def canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
-
-
-def evidence_hash(
-    *, request_hash: str, response_hash: str, consumer_id: int, resource_id: int, actor_id
-) -> str:
-    """HMAC-SM3 over what one evidence row asserts (the key is derived from the secret key)."""
-    message = f"{request_hash}|{response_hash}|{consumer_id}|{resource_id}|{actor_id or ''}".encode()
-    return hmac.new(_evidence_key(), message, lambda data=b"": hashlib.new("sm3", data)).hexdigest()
-
-
-def response_hash_of(rows: list[dict[str, Any]]) -> str:
-    return _sm3(canonical(rows))
-
-
-def request_hash_of(request: dict[str, Any]) -> str:
-    return _sm3(canonical(request))
 
 
 # ---------------------------------------------------------------- catalog
@@ -113,6 +90,30 @@ def grants_live(*, consumer: Department, now: datetime.datetime | None = None) -
 
 def grant_list(*, consumer: Department) -> QuerySet:
     return Grant.objects.filter(consumer=consumer).select_related("resource", "resource__department")
+
+
+def requests_of_consumer(*, consumer: Department) -> QuerySet:
+    """The access requests a department made, newest first, with their decisions."""
+    return AccessRequest.objects.filter(consumer=consumer).select_related(
+        "resource", "resource__department", "decided_by"
+    )
+
+
+def steward_departments(*, user: Any) -> list[Department]:
+    """The departments whose resources this user may publish (data steward of; all for an
+    administrator)."""
+    from yiwang.core.access import access_role
+    from yiwang.core.models import Role
+
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    if access_role(user, Role.ADMIN):
+        return list(Department.objects.order_by("code"))
+    return list(
+        Department.objects.filter(role_assignments__user=user, role_assignments__role=Role.DATA_STEWARD)
+        .distinct()
+        .order_by("code")
+    )
 
 
 def _is_owner(consumer: Department, resource: Resource) -> bool:
@@ -170,7 +171,12 @@ class ReadResult:
     rows: list[dict[str, Any]]
     page: int
     has_more: bool
-    evidence: ExchangeRead
+    evidence: Evidence
+
+
+class _Refusal(Exception):
+    def __init__(self, reason: str):
+        self.reason = reason
 
 
 def _refuse(*, actor, consumer, resource_code: str, purpose: str, subject, fields, reason: str):
@@ -191,12 +197,47 @@ def _refuse(*, actor, consumer, resource_code: str, purpose: str, subject, field
     raise ReadRefused(reason)
 
 
-# The hot path of a subject read is plain SQL (four statements): the ORM's query building
-# costs more than the queries themselves and would double the exchange's overhead.
+# The hot path of a subject read is plain SQL: the ORM's query building costs more than the
+# queries themselves. The resource, its fields and each consumer's grants are cached in the
+# process; the cache is checked against the catalog version under the evidence head's lock
+# (evidence.py), so a read never serves from grants that changed.
 
 
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
+
+
+@dataclass
+class _Entry:
+    """One resource as the read needs it: the (partial) row, and each field's class and type."""
+
+    resource: Resource
+    classes: dict[str, str]
+    types: dict[str, str]
+    conditional: bool
+
+
+@dataclass
+class _Grants:
+    fields: frozenset[str]
+    until: datetime.datetime | None  # the first moment the answer may change (a grant ends or starts)
+
+
+@dataclass
+class _ReadCache:
+    version: str | None = None
+    resources: dict[str, _Entry] = field(default_factory=dict)
+    grants: dict[tuple[int, int], _Grants] = field(default_factory=dict)
+
+
+_cache = _ReadCache()
+CACHE_LIMIT = 20_000
+
+
+def exchange_cache_clear() -> None:
+    """Forget the cached resources and grants of this process (the next read loads them)."""
+    global _cache
+    _cache = _ReadCache()
 
 
 def _resource_with_fields(code: str) -> tuple[Resource | None, list[tuple[str, str, str]]]:
@@ -226,17 +267,48 @@ def _resource_with_fields(code: str) -> tuple[Resource | None, list[tuple[str, s
     return resource, [(row[6], row[7], row[8]) for row in found if row[6] is not None]
 
 
-def _granted_fields(*, consumer: Department, resource: Resource, now) -> set[str]:
-    moment = connection.ops.adapt_datetimefield_value(now)
-    granted: set[str] = set()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT fields FROM exchange_grant WHERE consumer_id = %s AND resource_id = %s"
-            " AND valid_from <= %s AND valid_to > %s",
-            [consumer.pk, resource.pk, moment, moment],
+def _entry(cache: _ReadCache, code: str) -> _Entry | None:
+    entry = cache.resources.get(code)
+    if entry is None:
+        resource, catalog = _resource_with_fields(code)
+        if resource is None:
+            return None
+        classes = {name: sharing for name, sharing, _type in catalog}
+        entry = _Entry(
+            resource=resource,
+            classes=classes,
+            types={name: field_type for name, _sharing, field_type in catalog},
+            conditional=SharingClass.CONDITIONAL in classes.values(),
         )
-        for (value,) in cursor.fetchall():
-            granted.update(_json(value))
+        if len(cache.resources) >= CACHE_LIMIT:
+            cache.resources.clear()
+        cache.resources[code] = entry
+    return entry
+
+
+def _granted_fields(
+    *, cache: _ReadCache, consumer: Department, resource: Resource, now
+) -> set[str] | frozenset:
+    """The fields under the consumer's live grants for the resource, cached until the first
+    moment that answer changes (a grant ends, or a future one starts)."""
+    key = (consumer.pk, resource.pk)
+    known = cache.grants.get(key)
+    if known is not None and (known.until is None or now < known.until):
+        return known.fields
+    granted: set[str] = set()
+    until = None
+    for grant_fields, valid_from, valid_to in Grant.objects.filter(
+        consumer_id=consumer.pk, resource_id=resource.pk, valid_to__gt=now
+    ).values_list("fields", "valid_from", "valid_to"):
+        if valid_from <= now:
+            granted.update(grant_fields)
+            moment = valid_to
+        else:
+            moment = valid_from
+        until = moment if until is None else min(until, moment)
+    if len(cache.grants) >= CACHE_LIMIT:
+        cache.grants.clear()
+    cache.grants[key] = _Grants(frozenset(granted), until)
     return granted
 
 
@@ -252,38 +324,7 @@ def _subject_records(*, resource: Resource, subject: str, limit: int) -> list[di
         return [_json(data) for (data,) in cursor.fetchall()]
 
 
-def evidence_write(evidence: ExchangeRead) -> ExchangeRead:
-    """Insert the evidence row (in its own transaction, or the caller's). If it fails, the read fails."""
-    json_cast = "::jsonb" if connection.vendor == "postgresql" else ""
-    params = [
-        connection.ops.adapt_datetimefield_value(evidence.at),
-        evidence.consumer_id,
-        evidence.actor_id,
-        evidence.resource_id,
-        evidence.purpose,
-        json.dumps(evidence.fields, ensure_ascii=False),
-        evidence.subject,
-        json.dumps(evidence.request, ensure_ascii=False),
-        evidence.request_hash,
-        evidence.response_hash,
-        evidence.rows,
-        evidence.hash,
-    ]
-    sql = (
-        "INSERT INTO exchange_exchangeread (at, consumer_id, actor_id, resource_id, purpose, fields, subject,"
-        f" request, request_hash, response_hash, rows, hash) VALUES (%s, %s, %s, %s, %s, %s{json_cast}, %s,"
-        f" %s{json_cast}, %s, %s, %s, %s)"
-    )
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(sql + " RETURNING id", params)
-            evidence.pk = cursor.fetchone()[0]
-        else:
-            cursor.execute(sql, params)
-            evidence.pk = cursor.lastrowid
-    evidence._state.adding = False
-    evidence._state.db = connection.alias
-    return evidence
+READ_ATTEMPTS = 3
 
 
 def exchange_read(
@@ -297,33 +338,80 @@ def exchange_read(
     page: int = 1,
     actor: Any = None,
     page_size: int = PAGE_SIZE,
+    now: datetime.datetime | None = None,
 ) -> ReadResult:
     """Read shared data for `consumer`, by subject (ID number / USCC / key) or by filters with
     paging. Only open fields and conditional fields under a live grant come back (all fields
     for the owner); asking for a closed field, a field whose grant expired, or reading without a
-    purpose is refused, and the refusal audited. Every served read leaves an ExchangeRead row
-    with the hashes of the request and the response, in the same transaction as the read."""
-    resource, catalog = _resource_with_fields(resource_code)
-    if resource is None:
-        raise NotFound("resource not found")
-    refuse = {
-        "actor": actor,
+    purpose is refused, and the refusal audited. Every served read appends an evidence row to
+    the hash chain (evidence.py) with the hashes of the request and the response; if it cannot
+    be written, the read fails and nothing is returned."""
+    now = now or timezone.now()
+    arguments = {
         "consumer": consumer,
         "resource_code": resource_code,
         "purpose": purpose,
         "subject": subject,
+        "filters": filters,
         "fields": fields,
+        "page": page,
+        "actor": actor,
+        "page_size": page_size,
+        "now": now,
     }
+    for attempt in range(READ_ATTEMPTS):
+        cache = _cache
+        if attempt:
+            exchange_cache_clear()
+            cache = _cache
+        try:
+            return _read(cache=cache, fresh=attempt > 0, **arguments)
+        except StaleCatalog:
+            continue
+        except _Refusal as refusal:
+            _refuse(
+                actor=actor,
+                consumer=consumer,
+                resource_code=resource_code,
+                purpose=purpose,
+                subject=subject,
+                fields=fields,
+                reason=refusal.reason,
+            )
+    raise Conflict(_("The catalog is changing; read again."))
+
+
+def _read(
+    *,
+    cache: _ReadCache,
+    fresh: bool,
+    consumer: Department,
+    resource_code: str,
+    purpose: str,
+    subject: str | None,
+    filters: dict[str, Any] | None,
+    fields: list[str] | None,
+    page: int,
+    actor: Any,
+    page_size: int,
+    now: datetime.datetime,
+) -> ReadResult:
+    """One attempt. Decisions from the cache are only trusted to serve: a refusal or an
+    unknown field raises StaleCatalog unless the cache was loaded fresh for this attempt."""
+    if cache.version is None:
+        cache.version = catalog_version_get()
+    version = cache.version
+    entry = _entry(cache, resource_code)
+    if entry is None:
+        raise NotFound("resource not found")
     if not (purpose or "").strip():
-        _refuse(**refuse, reason=_("Say the purpose of the read: every read is recorded with its purpose."))
+        raise _Refusal(_("Say the purpose of the read: every read is recorded with its purpose."))
     purpose = purpose.strip()
-    classes = {name: sharing for name, sharing, _type in catalog}
-    types = {name: field_type for name, _sharing, field_type in catalog}
+    resource, classes = entry.resource, entry.classes
     owner = _is_owner(consumer, resource)
-    now = timezone.now()
-    granted: set[str] = set()
-    if not owner and any(sharing == SharingClass.CONDITIONAL for sharing in classes.values()):
-        granted = _granted_fields(consumer=consumer, resource=resource, now=now)
+    granted: set[str] | frozenset = frozenset()
+    if not owner and entry.conditional:
+        granted = _granted_fields(cache=cache, consumer=consumer, resource=resource, now=now)
 
     def may_read(name: str) -> bool:
         sharing = classes[name]
@@ -332,32 +420,38 @@ def exchange_read(
         )
 
     asked = list(dict.fromkeys(fields)) if fields else None
-    unknown = [name for name in (asked or []) + list((filters or {}).keys()) if name not in classes]
+    named = (asked or []) + list((filters or {}).keys())
+    unknown = [name for name in named if name not in classes]
     if unknown:
+        if not fresh:
+            raise StaleCatalog
         raise FieldErrors(
             [(("fields",), _("Not a field of this resource: %(name)s.") % {"name": name}) for name in unknown]
         )
-    for name in (asked or []) + list((filters or {}).keys()):
+    for name in named:
         if may_read(name):
             continue
+        if not fresh:
+            raise StaleCatalog
         if classes[name] == SharingClass.CLOSED:
             reason = _("The field %(name)s is closed: it never leaves its department.") % {"name": name}
-        elif Grant.objects.filter(consumer=consumer, resource=resource, valid_to__lte=now).exists():
+        elif Grant.objects.filter(consumer=consumer, resource_id=resource.pk, valid_to__lte=now).exists():
             reason = _("Your grant for %(name)s has expired; request access again.") % {"name": name}
         else:
             reason = _("The field %(name)s is conditional: request access and wait for approval.") % {
                 "name": name
             }
-        _refuse(**refuse, reason=reason)
+        raise _Refusal(reason)
     chosen = asked or [name for name in classes if may_read(name)]
     typed_filters = {}
-    for name, value in (filters or {}).items():
-        try:
-            typed_filters[name] = field_converter(types[name])(value)
-        except (ValueError, KeyError, TypeError):
-            raise FieldErrors.single(
-                f"filters.{name}", _("This value does not fit the field's type.")
-            ) from None
+    if filters:
+        for name, value in filters.items():
+            try:
+                typed_filters[name] = field_converter(entry.types[name])(value)
+            except (ValueError, KeyError, TypeError):
+                raise FieldErrors.single(
+                    f"filters.{name}", _("This value does not fit the field's type.")
+                ) from None
     if resource.backing and typed_filters:
         columns = BACKENDS[resource.backing].filter_columns
         cannot = [name for name in typed_filters if name not in columns]
@@ -373,21 +467,18 @@ def exchange_read(
             offset=offset,
             limit=page_size + 1,
         )
+    elif subject is not None and not typed_filters:
+        found = _subject_records(resource=resource, subject=subject, limit=page_size + 1)
     else:
-        queryset = Record.objects.filter(resource=resource)
-        if subject is not None and not typed_filters:
-            found = _subject_records(resource=resource, subject=subject, limit=page_size + 1)
-        elif subject is not None:
+        queryset = Record.objects.filter(resource_id=resource.pk)
+        if subject is not None:
             if resource.subject_field:
                 queryset = queryset.filter(subject_key=str(subject).upper())
             else:
                 queryset = queryset.filter(key=str(subject))
         for name, value in typed_filters.items():
             queryset = queryset.filter(**{f"data__{name}": value})
-        if subject is None or typed_filters:
-            found = list(
-                queryset.order_by("key").values_list("data", flat=True)[offset : offset + page_size + 1]
-            )
+        found = list(queryset.order_by("key").values_list("data", flat=True)[offset : offset + page_size + 1])
     has_more = len(found) > page_size
     rows = [{name: row.get(name) for name in chosen} for row in found[:page_size]]
     request = {
@@ -400,49 +491,24 @@ def exchange_read(
         "page": page,
         "at": now.isoformat(),
     }
-    request_hash = request_hash_of(request)
-    response_hash = response_hash_of(rows)
     actor_id = actor.pk if getattr(actor, "pk", None) else None
-    evidence = ExchangeRead(
+    purpose = purpose[:255]
+    evidence = evidence_append(
         at=now,
-        consumer=consumer,
+        consumer_id=consumer.pk,
         actor_id=actor_id,
-        resource=resource,
-        purpose=purpose[:255],
+        resource_id=resource.pk,
+        purpose=purpose,
         fields=chosen,
         subject=str(subject or "")[:64],
         request=request,
-        request_hash=request_hash,
-        response_hash=response_hash,
+        request_hash=request_hash_of(request),
+        response_hash=response_hash_of(rows),
         rows=len(rows),
-        hash=evidence_hash(
-            request_hash=request_hash,
-            response_hash=response_hash,
-            consumer_id=consumer.pk,
-            resource_id=resource.pk,
-            actor_id=actor_id,
-        ),
+        catalog_version=version,
     )
-    evidence_write(evidence)
     return ReadResult(
         resource=resource, fields=chosen, rows=rows, page=page, has_more=has_more, evidence=evidence
-    )
-
-
-def evidence_verify(*, evidence: ExchangeRead) -> bool:
-    """Does the stored row still match its hashes (request hash recomputed from the stored
-    request, evidence hash from the stored columns)?"""
-    if request_hash_of(evidence.request) != evidence.request_hash:
-        return False
-    return hmac.compare_digest(
-        evidence.hash,
-        evidence_hash(
-            request_hash=evidence.request_hash,
-            response_hash=evidence.response_hash,
-            consumer_id=evidence.consumer_id,
-            resource_id=evidence.resource_id,
-            actor_id=evidence.actor_id,
-        ),
     )
 
 

@@ -23,7 +23,9 @@ from django.utils.translation import gettext_noop
 from yiwang.core.access import access_exchange_cdo, access_exchange_consumer, access_exchange_steward
 from yiwang.core.audit import audit_record
 from yiwang.core.errors import Conflict, FieldErrors, Forbidden
+from yiwang.core.masking import mask_text
 from yiwang.exchange.backends import BACKENDS
+from yiwang.exchange.evidence import catalog_version_bump
 from yiwang.exchange.models import (
     AccessRequest,
     Backing,
@@ -158,6 +160,7 @@ def resource_publish(
         )
         for index, spec in enumerate(fields)
     )
+    catalog_version_bump()  # readers' cached fields and classes are stale from the commit on
     audit_record(
         actor=actor,
         action="exchange.resource_publish",
@@ -731,6 +734,7 @@ def access_request_decide(
             valid_to=now + datetime.timedelta(days=request.duration_days),
             request=request,
         )
+        catalog_version_bump()  # readers' cached grants are stale from the commit on
     audit_record(
         actor=actor,
         action="exchange.access_request_approve" if approve else "exchange.access_request_refuse",
@@ -754,3 +758,27 @@ def grants_expire(*, actor: Any = None, now: datetime.datetime | None = None) ->
         actor=actor, action="exchange.grants_expire", object_type="exchange.grant", after={"grants": ids}
     )
     return len(ids)
+
+
+# ---------------------------------------------------------------- refusals at the door
+
+
+def token_refusal_record(*, token: str, method: str, path: str, address: str = "") -> None:
+    """Audit an API call refused for its token (unknown, revoked or expired, or its user
+    inactive). Only the token's first 8 characters are kept (the prefix the platform shows
+    for its own tokens) and a short hash to tell two wrong tokens apart."""
+    masked = mask_text(path)[:255]  # a subject's ID number in the path is masked
+    with transaction.atomic():
+        audit_record(
+            actor="api:invalid-token",
+            action="exchange.token_refused",
+            object_type="exchange.api",
+            object_id=masked[:64],
+            after={
+                "method": method,
+                "path": masked,
+                "token_prefix": token[:8],
+                "token_digest": hashlib.sha256(token.encode()).hexdigest()[:16],
+                "address": address,
+            },
+        )
