@@ -8,7 +8,8 @@ from django.core.cache import cache
 from django.test import Client, override_settings
 
 from tests.exchange.conftest import ID_A, ROWS, lines
-from yiwang.core.tokens import api_token_create
+from yiwang.core.models import AuditEntry
+from yiwang.core.tokens import api_token_create, api_token_revoke
 from yiwang.exchange.models import ExchangeRead, Record
 
 pytestmark = pytest.mark.django_db
@@ -38,9 +39,46 @@ def test_catalog_and_detail(hub):
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
 
 
-def test_wrong_token_is_401_in_the_one_shape(hub):
-    response = Client(HTTP_AUTHORIZATION="Bearer yw_wrong").get(f"{BASE}/resources")
+def test_wrong_token_is_401_in_the_one_shape_and_audited(hub):
+    response = Client(HTTP_AUTHORIZATION="Bearer yw_wrong-token-123").get(
+        f"{BASE}/resources/yb.self_pay_claims/subjects/{ID_A}", {"purpose": "核查"}
+    )
     assert response.status_code == 401 and response.json()["error"]["code"] == "unauthenticated"
+    assert "令牌无效" in response.json()["error"]["message"]
+    entry = AuditEntry.objects.get(action="exchange.token_refused")
+    assert entry.after["path"] == f"{BASE}/resources/yb.self_pay_claims/subjects/3603**********1234"
+    assert entry.object_id == entry.after["path"][:64]
+    assert entry.after["token_prefix"] == "yw_wrong" and "wrong-token-123" not in str(entry.after)
+    assert not ExchangeRead.objects.exists()
+
+
+def test_revoked_token_is_refused_and_audited(hub):
+    token, plain = api_token_create(actor=None, user=hub.outsider_user, name="system")
+    api_token_revoke(actor=None, token=token)
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {plain}").get(f"{BASE}/grants")
+    assert response.status_code == 401
+    assert AuditEntry.objects.filter(action="exchange.token_refused", object_id=f"{BASE}/grants").exists()
+    assert AuditEntry.objects.filter(action="exchange.token_refused").count() == 1
+
+
+def test_no_credentials_is_401(hub):
+    response = Client().get(f"{BASE}/resources")
+    assert response.status_code == 401 and response.json()["error"]["code"] == "unauthenticated"
+
+
+def test_refused_reads_through_the_api_are_audited_with_their_reason(hub):
+    client = client_for(hub.outsider_user)
+    url = f"{BASE}/resources/yb.self_pay_claims/subjects/{ID_A}"
+    assert client.get(url, {"purpose": "核查", "fields": ["diagnosis"]}).status_code == 403
+    assert client.get(url, {"purpose": "核查", "fields": ["self_pay"]}).status_code == 403
+    assert client.get(url).status_code == 403
+    reasons = [
+        entry.after["reason"]
+        for entry in AuditEntry.objects.filter(action="exchange.read_refused").order_by("sequence")
+    ]
+    assert len(reasons) == 3
+    assert "不予共享" in reasons[0] and "有条件共享" in reasons[1] and "用途" in reasons[2]
+    assert not ExchangeRead.objects.exists()
 
 
 def test_read_by_subject_and_refusals(hub):
@@ -141,3 +179,28 @@ def test_rate_limit_per_token(hub):
     assert codes == [200, 200, 200, 429]
     assert first.get(f"{BASE}/resources").json()["error"]["code"] == "throttled"
     assert second.get(f"{BASE}/resources").status_code == 200
+
+
+@override_settings(YIWANG_EXCHANGE_MAX_BATCH_BYTES=2000, DATA_UPLOAD_MAX_MEMORY_SIZE=500)
+def test_json_lines_body_is_capped_by_the_exchange_limit_with_a_clear_413(hub):
+    owner = client_for(hub.owner_steward)
+    url = f"{BASE}/resources/yb.self_pay_claims/records"
+    rows = [
+        {"claim_no": f"B{index}", "id_number": ID_A, "settled_on": "2026-07-01", "self_pay": "5"}
+        for index in range(12)
+    ]
+    body = lines(*rows)
+    assert 500 < len(body) <= 2000  # over Django's form limit, under the exchange's batch limit
+    ok = owner.post(url, body, content_type="application/x-ndjson")
+    assert ok.status_code == 200 and ok.json()["created"] == 12
+    big = lines(*(dict(row, claim_no=f"X{index}") for index, row in enumerate(rows * 3)))
+    too_large = owner.post(url, big, content_type="application/x-ndjson")
+    assert too_large.status_code == 413
+    error = too_large.json()["error"]
+    assert error["code"] == "too_large" and "2,000" in error["message"]
+    assert not Record.objects.filter(key__startswith="X").exists()
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("claims.jsonl", big)
+    filed = owner.post(f"{url}/file", {"file": upload})
+    assert filed.status_code == 413 and "2,000" in filed.json()["error"]["message"]

@@ -13,10 +13,12 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
+from ninja.security import SessionAuth
 from ninja.throttling import SimpleRateThrottle
 
-from yiwang.core.errors import FieldErrors, Forbidden, NotFound
+from yiwang.core.errors import DomainError, FieldErrors, Forbidden, NotFound
 from yiwang.core.models import Department
+from yiwang.core.tokens import ApiTokenAuth
 from yiwang.exchange import selectors, services
 from yiwang.exchange.models import AccessRequest, IngestBatch
 
@@ -48,7 +50,30 @@ class TokenRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
-router = Router(tags=["exchange"], throttle=[TokenRateThrottle()])
+class TokenRefused(DomainError):
+    code = "unauthenticated"
+    status = 401
+
+
+class ExchangeTokenAuth(ApiTokenAuth):
+    """The platform's token auth, except that a bearer token it does not know (unknown,
+    revoked, expired, or its user inactive) is refused with that reason and the refusal is
+    audited (`exchange.token_refused`). No token at all falls through to the session."""
+
+    def authenticate(self, request, token: str):
+        user = super().authenticate(request, token)
+        if user is None:
+            services.token_refusal_record(
+                token=token,
+                method=request.method or "",
+                path=request.path,
+                address=request.META.get("REMOTE_ADDR", ""),
+            )
+            raise TokenRefused(_("This API token is not valid: it is unknown, revoked or expired."))
+        return user
+
+
+router = Router(tags=["exchange"], auth=[ExchangeTokenAuth(), SessionAuth()], throttle=[TokenRateThrottle()])
 
 
 def _consumer(request, code: str | None) -> Department:
@@ -326,23 +351,68 @@ class IngestOut(Schema):
     batch_id: int | None
 
 
-@router.post("/resources/{code}/records", response={200: IngestOut, 422: IngestOut})
+# A pushed batch is held in memory while it is checked; bigger batches are split by the sender.
+DEFAULT_MAX_BATCH_BYTES = 256 * 1024 * 1024
+
+
+class BatchTooLarge(DomainError):
+    code = "too_large"
+    status = 413
+
+
+def _max_batch_bytes() -> int:
+    return int(getattr(settings, "YIWANG_EXCHANGE_MAX_BATCH_BYTES", DEFAULT_MAX_BATCH_BYTES))
+
+
+def _too_large(limit: int) -> BatchTooLarge:
+    return BatchTooLarge(
+        _(
+            "The batch is larger than the limit of %(limit)s bytes (%(megabytes)s MB): "
+            "push it in several smaller batches."
+        )
+        % {"limit": f"{limit:,}", "megabytes": f"{limit / 1024 / 1024:g}"}
+    )
+
+
+def _body(request) -> bytes:
+    """The request body, up to the exchange's batch limit (YIWANG_EXCHANGE_MAX_BATCH_BYTES,
+    256 MB by default) rather than Django's form-data limit; beyond it, 413 naming the limit."""
+    limit = _max_batch_bytes()
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        raise _too_large(limit)
+    content = request.read(limit + 1)
+    if len(content) > limit:
+        raise _too_large(limit)
+    return content
+
+
+@router.post("/resources/{code}/records", response={200: IngestOut, 422: IngestOut, 413: dict})
 def ingest_jsonlines(request, code: str, mode: str = IngestBatch.Mode.ALL_OR_NOTHING):
     """Push records as JSON lines (the request body, one object per line), upserted by key.
-    422 with the report (row, column, reason) when nothing was written."""
+    422 with the report (row, column, reason) when nothing was written; 413 when the body is
+    over the batch limit (YIWANG_EXCHANGE_MAX_BATCH_BYTES, 256 MB by default)."""
+    resource = _resource(code)
     report = services.records_ingest(
-        actor=request.auth, resource=_resource(code), content=request.body, name="body.jsonl", mode=mode
+        actor=request.auth, resource=resource, content=_body(request), name="body.jsonl", mode=mode
     )
     body = report.as_dict()
     return Status(200 if report.applied or report.duplicate else 422, body)
 
 
-@router.post("/resources/{code}/records/file", response={200: IngestOut, 422: IngestOut})
+@router.post("/resources/{code}/records/file", response={200: IngestOut, 422: IngestOut, 413: dict})
 def ingest_file(request, code: str, file: File[UploadedFile], mode: str = IngestBatch.Mode.ALL_OR_NOTHING):
-    """Push records as a .csv, .xlsx or .jsonl file (header row: field names or labels)."""
+    """Push records as a .csv, .xlsx or .jsonl file (header row: field names or labels); the
+    same batch limit as a JSON-lines body."""
+    resource = _resource(code)
+    if file.size is not None and file.size > _max_batch_bytes():
+        raise _too_large(_max_batch_bytes())
     report = services.records_ingest(
         actor=request.auth,
-        resource=_resource(code),
+        resource=resource,
         content=file.read(),
         name=file.name or "upload",
         mode=mode,
