@@ -9,7 +9,7 @@ from tests.exchange.conftest import FIELDS, ROWS, lines
 from tests.factories import PASSWORD, DepartmentFactory, UserFactory
 from yiwang.core.models import Role
 from yiwang.exchange import services
-from yiwang.exchange.models import AccessRequest
+from yiwang.exchange.models import AccessRequest, Resource
 from yiwang.exchange.selectors import exchange_read
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -79,3 +79,69 @@ def test_steward_approves_a_request(page, live_server, screenshot_dir):
     assert page.locator("#mount-rate .figure-value").inner_text() == "100.0%"
     assert page.locator("svg.bar-chart").count() >= 2
     page.screenshot(path=str(screenshot_dir / "exchange-metrics.png"), full_page=True)
+
+
+def _login(page, live_server, username):
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.locator("main").get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
+
+
+def test_steward_publishes_and_consumer_sees_its_access(page_factory, live_server, screenshot_dir):
+    owner = DepartmentFactory(code="YB", name="萍乡市医疗保障局", short_name="医保局")
+    consumer = DepartmentFactory(code="MZ", name="萍乡市民政局", short_name="民政局")
+    cdo_department = DepartmentFactory(code="ZS", name="萍乡市政数局", short_name="政数局")
+    UserFactory(username="yb", display_name="陈丽", role=Role.DATA_STEWARD, role__department=owner)
+    cdo = UserFactory(username="cdo", role=Role.DATA_STEWARD, role__department=cdo_department)
+    handler = UserFactory(
+        username="mz", display_name="黄霞", role=Role.DEPARTMENT_HANDLER, role__department=consumer
+    )
+
+    steward_page = page_factory()
+    _login(steward_page, live_server, "yb")
+    steward_page.goto(f"{live_server.url}/exchange/")
+    steward_page.get_by_role("link", name="发布数据资源").click()
+    steward_page.get_by_label("代码", exact=True).fill("yb.drug_purchases")
+    steward_page.get_by_label("标题", exact=True).fill("药品购买记录")
+    steward_page.get_by_label("记录主键字段").fill("purchase_no")
+    steward_page.get_by_label("主体字段（身份证号、统一社会信用代码等）").fill("id_number")
+    for index, (name, label, sharing) in enumerate(
+        [
+            ("purchase_no", "购买单号", "无条件共享"),
+            ("id_number", "身份证号", "有条件共享"),
+            ("drug", "药品", "不予共享"),
+        ]
+    ):
+        row = steward_page.locator(f'[data-row="{index}"]')
+        row.locator(f'input[name="field-{index}-name"]').fill(name)
+        row.locator(f'input[name="field-{index}-label"]').fill(label)
+        row.locator(f'select[name="field-{index}-sharing_class"]').select_option(label=sharing)
+    steward_page.screenshot(path=str(screenshot_dir / "exchange-publish.png"), full_page=True)
+    steward_page.get_by_role("button", name="发布", exact=True).click()
+    steward_page.wait_for_load_state()
+    assert steward_page.get_by_text("资源已发布到目录。").is_visible()
+    assert steward_page.locator('[data-field="drug"]').get_by_text("不予共享").is_visible()
+    steward_page.screenshot(path=str(screenshot_dir / "exchange-published.png"), full_page=True)
+
+    resource = Resource.objects.get(code="yb.drug_purchases")
+    request = services.access_request_submit(
+        actor=handler,
+        consumer=consumer,
+        resource=resource,
+        fields=["id_number"],
+        purpose="低保家庭药品支出核查",
+        legal_basis="《社会救助暂行办法》",
+        duration_days=90,
+    )
+    services.access_request_decide(actor=cdo, request=request, approve=True)
+
+    consumer_page = page_factory()
+    _login(consumer_page, live_server, "mz")
+    consumer_page.goto(f"{live_server.url}/exchange/mine/")
+    grant_row = consumer_page.locator(f'[data-grant="{request.grant.pk}"]')
+    assert grant_row.get_by_text("药品购买记录").is_visible()
+    assert grant_row.get_by_text("生效中").is_visible()
+    assert consumer_page.locator(f'[data-request="{request.pk}"]').get_by_text("已批准").is_visible()
+    consumer_page.screenshot(path=str(screenshot_dir / "exchange-my-access.png"), full_page=True)

@@ -38,6 +38,15 @@ class ExchangeConfig(AppConfig):
             ),
         ):
             workbench_section_register(steward, section)
+        mine = Section(
+            key="my_data_access",
+            title=_("My data access"),
+            description=_("Your department's grants and requests for shared data."),
+            url_name="exchange:mine",
+            order=15,
+        )
+        for role in (Role.DEPARTMENT_HANDLER, steward):
+            workbench_section_register(role, mine)
         nav_entry_register(
             NavEntry(
                 key="exchange",

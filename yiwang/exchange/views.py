@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -15,7 +16,14 @@ from yiwang.core.access import access_role, access_staff
 from yiwang.core.errors import DomainError, FieldErrors, NotFound
 from yiwang.core.models import Department, Role
 from yiwang.exchange import selectors, services
-from yiwang.exchange.models import AccessRequest, IngestBatch, SubjectType
+from yiwang.exchange.models import (
+    AccessRequest,
+    FieldType,
+    IngestBatch,
+    SharingClass,
+    SubjectType,
+    UpdateFrequency,
+)
 
 PAGE_SIZE = 50
 
@@ -52,6 +60,7 @@ def catalog(request):
             "departments": departments,
             "subject_type": subject_type,
             "subject_types": SubjectType.choices,
+            "may_publish": bool(selectors.steward_departments(user=request.user)),
         },
     )
 
@@ -99,6 +108,10 @@ def resource_detail(request, code: str):
             "fields": selectors.resource_fields(resource=resource),
             "batches": batches,
             "consumers": consumers,
+            "may_edit": bool(
+                {resource.department_id, resource.department.parent_id}
+                & {d.pk for d in selectors.steward_departments(user=request.user)}
+            ),
             "errors": errors,
             "posted": request.POST if request.method == "POST" else None,
         },
@@ -178,5 +191,164 @@ def metrics(request):
                 figures["resources_per_department"], "department__short_name", "resources"
             ),
             "bar_width": BAR_WIDTH,
+        },
+    )
+
+
+@_login_first
+def my_access(request):
+    """A consumer's page: the grants of each department the user works in (live and ended),
+    and the requests they made with their decisions. New requests start on a resource's page."""
+    _staff(request)
+    now = timezone.now()
+    departments = []
+    for department in selectors.consumer_departments(user=request.user):
+        grants = list(selectors.grant_list(consumer=department).order_by("-valid_to"))
+        for grant in grants:
+            grant.live = grant.valid_from <= now < grant.valid_to
+        requests = list(selectors.requests_of_consumer(consumer=department)[:50])
+        departments.append({"department": department, "grants": grants, "requests": requests})
+    return render(request, "exchange/my_access.html", {"departments": departments})
+
+
+FIELD_ROWS_BLANK = 3
+RESOURCE_TEXTS = (
+    "title",
+    "description",
+    "source_system",
+    "publisher",
+    "contact",
+    "theme",
+    "access_rights",
+    "provenance",
+    "key_field",
+    "subject_field",
+)
+
+
+def _posted_fields(post) -> list[dict]:
+    """The field rows of the publish form (field-N-name, …), without blank or removed rows."""
+    rows = []
+    indexes = sorted(
+        {
+            int(key.split("-")[1])
+            for key in post
+            if key.startswith("field-") and key.count("-") == 2 and key.split("-")[1].isdigit()
+        }
+    )
+    for index in indexes:
+        name = post.get(f"field-{index}-name", "").strip()
+        if not name or post.get(f"field-{index}-remove"):
+            continue
+        rows.append(
+            {
+                "name": name,
+                "label": post.get(f"field-{index}-label", "").strip(),
+                "type": post.get(f"field-{index}-type", "string"),
+                "sharing_class": post.get(f"field-{index}-sharing_class", ""),
+                "description": post.get(f"field-{index}-description", "").strip(),
+                "required": bool(post.get(f"field-{index}-required")),
+            }
+        )
+    return rows
+
+
+@_login_first
+def resource_edit(request, code: str | None = None):
+    """A data steward publishes a new resource into the catalog, or edits one of their
+    department's: metadata, and each field with its type and sharing class."""
+    departments = selectors.steward_departments(user=request.user)
+    if not departments:
+        raise PermissionDenied
+    resource = None
+    if code is not None:
+        try:
+            resource = selectors.resource_get(code=code)
+        except NotFound:
+            raise Http404 from None
+        if resource.department_id not in {d.pk for d in departments} and not any(
+            resource.department.parent_id == d.pk for d in departments
+        ):
+            raise PermissionDenied
+    errors: dict[str, str] = {}
+    row_errors: dict[int, list[str]] = {}
+    if request.method == "POST":
+        post = request.POST
+        if resource is not None:
+            department = resource.department
+        else:
+            chosen = [d for d in departments if d.code == post.get("department")]
+            department = chosen[0] if chosen else departments[0]
+        fields = _posted_fields(post)
+        try:
+            published = services.resource_publish(
+                actor=request.user,
+                department=department,
+                code=resource.code if resource else post.get("code", "").strip(),
+                subject_type=post.get("subject_type", ""),
+                update_frequency=post.get("update_frequency", ""),
+                backing=resource.backing if resource else "",
+                fields=fields,
+                **{name: post.get(name, "").strip() for name in RESOURCE_TEXTS},
+            )
+        except FieldErrors as error:
+            for path, message in error.errors:
+                if path and path[0] == "fields" and len(path) > 1:
+                    row_errors.setdefault(int(path[1]), []).append(message)
+                else:
+                    errors[str(path[0]) if path else "form"] = message
+        except DomainError as error:
+            errors["form"] = error.message
+        else:
+            messages.success(request, _("The resource is published in the catalog."))
+            return redirect("exchange:resource", code=published.code)
+        rows = fields
+        values = {
+            name: post.get(name, "")
+            for name in (*RESOURCE_TEXTS, "code", "subject_type", "update_frequency", "department")
+        }
+    else:
+        rows = (
+            [
+                {
+                    "name": f.name,
+                    "label": f.label,
+                    "type": f.type,
+                    "sharing_class": f.sharing_class,
+                    "description": f.description,
+                    "required": f.required,
+                }
+                for f in selectors.resource_fields(resource=resource)
+            ]
+            if resource
+            else []
+        )
+        values = (
+            {
+                name: getattr(resource, name)
+                for name in (*RESOURCE_TEXTS, "code", "subject_type", "update_frequency")
+            }
+            if resource
+            else {"update_frequency": "daily"}
+        )
+    rows = [dict(row, index=index, errors=row_errors.get(index, [])) for index, row in enumerate(rows)]
+    rows += [
+        {"index": len(rows) + offset, "type": "string", "sharing_class": "conditional", "errors": []}
+        for offset in range(FIELD_ROWS_BLANK)
+    ]
+    return render(
+        request,
+        "exchange/resource_edit.html",
+        {
+            "resource": resource,
+            "departments": departments,
+            "values": values,
+            "rows": rows,
+            "errors": errors,
+            "row_errors": row_errors,
+            "subject_types": SubjectType.choices,
+            "frequencies": UpdateFrequency.choices,
+            "field_types": FieldType.choices,
+            "sharing_classes": SharingClass.choices,
         },
     )
