@@ -1,4 +1,8 @@
 """Pages of the hotline app (mounted at /hotline/)."""
 
+from yiwang.hotline.views_kpis import kpi_urlpatterns
+
 app_name = "hotline"
-urlpatterns: list = []
+urlpatterns: list = [
+    *kpi_urlpatterns,  # the figures pages (views_kpis): /hotline/kpis/, /hotline/hotspots/
+]

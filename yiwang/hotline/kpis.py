@@ -1,0 +1,458 @@
+"""The hotline's key figures (三率 and what goes with them), per department, per town and per
+week, computed by aggregate queries (a handful of GROUP BY queries whatever the number of
+tickets).
+
+A period is a range of local days (Asia/Shanghai), first and last day included. Each figure
+counts a precise set of tickets (`DEFINITIONS`, also shown on the page and in the Excel file):
+
+- received (受理量): tickets received in the period (duplicates merged into another ticket
+  included: each is a citizen's call).
+- response rate (响应率): of the tickets received in the period that are dispatched to a
+  department now (their latest dispatch, by a dispatcher or automatically) and whose accept
+  limit has passed or who were accepted, the share accepted within the accept limit (2 working
+  hours after the dispatch: the time limit of the state "awaiting acceptance", counted in
+  office hours of working days).
+- resolution rate (办结率): of the tickets whose time limit (the ticket kind's, from intake to
+  the reply) ends in the period and has passed, the share replied by that time limit. A ticket
+  reopened after 不满意 counts by its latest reply; tickets merged into another are left out.
+- replied late (超期办结): of those same tickets, the ones replied after their time limit.
+- satisfaction rate (满意率): of the tickets rated in the period (their latest rating), the share
+  rated 满意 or 基本满意.
+- overdue open (超期未办结): tickets received in the period, not yet replied (still waiting for
+  dispatch, acceptance or a reply, or under supervision) and past their time limit now.
+- returned (退单): tickets received in the period that a department returned at least once.
+- reopened (重办): tickets received in the period reopened at least once after 不满意.
+
+A ticket belongs to the department that holds it now (the last one it was dispatched to; the
+12345 centre for the tickets it answered itself or that wait for dispatch) and to the town
+(乡镇/街道) its address is in.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Substr, TruncWeek
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from yiwang.cases.models import CaseEvent
+from yiwang.cases.types import case_type_get
+from yiwang.core.calendar import DEFAULT_OFFICE_DAY, OfficeDay, WorkingDayCalendar
+from yiwang.core.models import Department, Division
+from yiwang.hotline import cases as states
+from yiwang.hotline.models import Rating, Ticket
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+TOWN_CODE_LENGTH = 9  # 360302001: a town's code; its villages' codes start with it
+NOT_REPLIED = (states.DISPATCHING, states.ASSIGNED, states.HANDLING, states.SUPERVISED)
+GROUPINGS = ("department", "town", "week")
+
+DEFINITIONS = (
+    (
+        _("Received"),
+        _("Tickets received in the period, duplicates merged into another ticket included."),
+    ),
+    (
+        _("Response rate"),
+        _(
+            "Of the tickets received in the period that are dispatched to a department (their latest "
+            "dispatch) and were accepted or whose accept limit has passed: the share accepted within "
+            "2 working hours of the dispatch."
+        ),
+    ),
+    (
+        _("Resolution rate"),
+        _(
+            "Of the tickets whose time limit (the ticket kind's, from intake to the reply) ends in the "
+            "period and has passed: the share replied by the time limit. A ticket reopened after "
+            "“unsatisfied” counts by its latest reply; merged duplicates are left out."
+        ),
+    ),
+    (_("Replied late"), _("Of the tickets due in the period: those replied after their time limit.")),
+    (
+        _("Satisfaction rate"),
+        _(
+            "Of the tickets rated in the period (their latest rating): the share rated “satisfied” or "
+            "“basically satisfied”."
+        ),
+    ),
+    (
+        _("Overdue, open"),
+        _(
+            "Tickets received in the period that have no reply yet (waiting for dispatch, acceptance or "
+            "a reply, or under supervision) and are past their time limit now."
+        ),
+    ),
+    (_("Returned"), _("Tickets received in the period that a department returned at least once.")),
+    (_("Reopened"), _("Tickets received in the period reopened at least once after “unsatisfied”.")),
+    (
+        _("Department, town"),
+        _(
+            "A ticket counts for the department that holds it now (the 12345 centre for tickets it "
+            "answered itself or that wait for dispatch) and for the town its address is in."
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local days, first and last included."""
+
+    first: datetime.date
+    last: datetime.date
+
+    @property
+    def start(self) -> datetime.datetime:
+        return datetime.datetime.combine(self.first, datetime.time(), tzinfo=SHANGHAI)
+
+    @property
+    def end(self) -> datetime.datetime:
+        """The moment after the period (midnight after the last day)."""
+        return datetime.datetime.combine(
+            self.last + datetime.timedelta(days=1), datetime.time(), tzinfo=SHANGHAI
+        )
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+
+def _rate(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+@dataclass
+class KpiRow:
+    key: Any
+    label: str
+    received: int = 0
+    merged: int = 0
+    response_due: int = 0
+    responded_in_time: int = 0
+    resolution_due: int = 0
+    resolved_in_time: int = 0
+    replied_late: int = 0
+    rated: int = 0
+    satisfied: int = 0
+    overdue_open: int = 0
+    returned: int = 0
+    reopened: int = 0
+
+    @property
+    def response_rate(self) -> float | None:
+        return _rate(self.responded_in_time, self.response_due)
+
+    @property
+    def resolution_rate(self) -> float | None:
+        return _rate(self.resolved_in_time, self.resolution_due)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return _rate(self.satisfied, self.rated)
+
+    def add(self, other: KpiRow) -> None:
+        for name in COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+COUNTS = (
+    "received",
+    "merged",
+    "response_due",
+    "responded_in_time",
+    "resolution_due",
+    "resolved_in_time",
+    "replied_late",
+    "rated",
+    "satisfied",
+    "overdue_open",
+    "returned",
+    "reopened",
+)
+
+
+@dataclass
+class KpiReport:
+    period: Period
+    now: datetime.datetime
+    total: KpiRow
+    by_department: list[KpiRow] = field(default_factory=list)
+    by_town: list[KpiRow] = field(default_factory=list)
+    by_week: list[KpiRow] = field(default_factory=list)
+
+
+# --- the accept limit, as SQL ---------------------------------------------------------------
+
+
+def _accept_limit_hours() -> float:
+    limit = case_type_get(states.TICKET).state(states.ASSIGNED).limit
+    if limit is None or limit.unit != "hours":
+        raise ValueError("the hotline's accept limit must be counted in working hours")
+    return float(limit.amount)
+
+
+def _office_periods(
+    first: datetime.date, last: datetime.date, calendar: WorkingDayCalendar, office: OfficeDay
+) -> list[tuple[datetime.datetime, datetime.datetime]]:
+    zone = ZoneInfo(office.timezone)
+    periods = []
+    day = first
+    while day <= last:
+        if calendar.is_working_day(day):
+            for begin, end in office.periods:
+                periods.append(
+                    (
+                        datetime.datetime.combine(day, begin, tzinfo=zone),
+                        datetime.datetime.combine(day, end, tzinfo=zone),
+                    )
+                )
+        day += datetime.timedelta(days=1)
+    return periods
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """Dispatches in [start, end) are due at `fixed`, or at the dispatch + `offset`."""
+
+    start: datetime.datetime
+    end: datetime.datetime
+    offset: datetime.timedelta | None = None
+    fixed: datetime.datetime | None = None
+
+    def due(self, moment: datetime.datetime) -> datetime.datetime:
+        return self.fixed if self.fixed is not None else moment + self.offset
+
+
+def accept_segments(
+    start: datetime.datetime,
+    end: datetime.datetime,
+    *,
+    hours: float | None = None,
+    calendar: WorkingDayCalendar | None = None,
+    office: OfficeDay = DEFAULT_OFFICE_DAY,
+) -> list[_Segment]:
+    """The accept deadline (dispatch + N office hours of working days) as a piecewise function
+    of the dispatch moment over [start, end): within an office period it is the dispatch
+    plus a constant (N hours, or N hours plus the break when it runs into the next period);
+    between periods it is a fixed moment (N hours into the next period). This is what lets
+    the database count "accepted in time" with one CASE expression instead of a loop."""
+    hours = _accept_limit_hours() if hours is None else hours
+    calendar = calendar or WorkingDayCalendar()
+    limit = datetime.timedelta(hours=hours)
+    zone = ZoneInfo(office.timezone)
+    first = start.astimezone(zone).date() - datetime.timedelta(days=20)  # before any holiday
+    last = end.astimezone(zone).date() + datetime.timedelta(days=20)
+    periods = _office_periods(first, last, calendar, office)
+    if any(period_end - period_start < limit for period_start, period_end in periods):
+        raise ValueError("the accept limit must not be longer than an office period")
+    segments: list[_Segment] = []
+    for (period_start, period_end), (next_start, _next_end) in zip(periods, periods[1:], strict=False):
+        if next_start <= start or period_start >= end:
+            continue
+        gap = next_start - period_end
+        segments += [
+            _Segment(period_start, period_end - limit, offset=limit),
+            _Segment(period_end - limit, period_end, offset=limit + gap),
+            _Segment(period_end, next_start, fixed=next_start + limit),
+        ]
+    return [segment for segment in segments if segment.end > start and segment.start < end]
+
+
+def accept_deadline(moment: datetime.datetime, segments: list[_Segment]) -> datetime.datetime:
+    """The accept deadline of one dispatch (the same function in Python, for tests)."""
+    index = bisect.bisect_right([segment.start for segment in segments], moment) - 1
+    return segments[index].due(moment)
+
+
+def _in_time_expression(segments: list[_Segment]) -> Case:
+    """1 when the ticket was accepted by the accept deadline of its dispatch, else 0."""
+    whens = []
+    for segment in segments:
+        within = Q(dispatched_at__gte=segment.start, dispatched_at__lt=segment.end)
+        if segment.fixed is not None:
+            whens.append(When(within & Q(accepted_at__lte=segment.fixed), then=Value(1)))
+        else:
+            whens.append(
+                When(within & Q(accepted_at__lte=F("dispatched_at") + segment.offset), then=Value(1))
+            )
+    return Case(*whens, default=Value(0), output_field=IntegerField())
+
+
+def _latest_due_dispatch(segments: list[_Segment], now: datetime.datetime) -> datetime.datetime | None:
+    """The latest dispatch moment whose accept deadline has passed at `now`."""
+    latest = None
+    for segment in segments:
+        if segment.fixed is not None:
+            candidate = segment.end if segment.fixed <= now else None
+        else:
+            candidate = (
+                min(segment.end, now - segment.offset) if now - segment.offset >= segment.start else None
+            )
+        if candidate is not None and (latest is None or candidate > latest):
+            latest = candidate
+    return latest
+
+
+# --- the queries --------------------------------------------------------------------------------
+
+
+def _group(grouping: str, date_field: str) -> Any:
+    if grouping == "department":
+        return F("case__department_id")
+    if grouping == "town":
+        return Substr("division_id", 1, TOWN_CODE_LENGTH)
+    if grouping == "week":
+        return TruncWeek(date_field, tzinfo=SHANGHAI)
+    if grouping == "all":
+        return Value("all")
+    raise ValueError(f"unknown grouping {grouping!r}")
+
+
+def _grouped(queryset: QuerySet, grouping: str, date_field: str, **aggregates: Any) -> dict[Any, dict]:
+    rows = (
+        queryset.annotate(group_key=_group(grouping, date_field))
+        .values("group_key")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    result = {}
+    for row in rows:
+        key = row.pop("group_key")
+        if grouping == "week" and key is not None:
+            key = timezone.localtime(key, SHANGHAI).date() if isinstance(key, datetime.datetime) else key
+        result[key] = row
+    return result
+
+
+def _figures(period: Period, grouping: str, now: datetime.datetime) -> dict[Any, KpiRow]:
+    start, end = period.start, period.end
+    returned = CaseEvent.objects.filter(case_id=OuterRef("pk"), kind="transition", transition="return")
+    received = Ticket.objects.filter(received_at__gte=start, received_at__lt=end)
+    span = received.filter(dispatched_at__isnull=False).exclude(case__state=states.MERGED)
+    bounds = span.order_by().aggregate(first=Min("dispatched_at"), last=Max("dispatched_at"))
+    response: dict[str, Any] = {}
+    if bounds["first"] is not None:
+        segments = accept_segments(bounds["first"], bounds["last"] + datetime.timedelta(seconds=1))
+        due_before = _latest_due_dispatch(segments, now)
+        dispatched = Q(dispatched_at__isnull=False) & ~Q(case__state=states.MERGED)
+        due = dispatched & (Q(accepted_at__isnull=False) | Q(dispatched_at__lte=due_before or start))
+        response = {
+            "response_due": Count("pk", filter=due),
+            "responded_in_time": Sum(
+                _in_time_expression(segments), filter=due & Q(accepted_at__isnull=False)
+            ),
+        }
+    cohort = _grouped(
+        received,
+        grouping,
+        "received_at",
+        received=Count("pk"),
+        merged=Count("pk", filter=Q(case__state=states.MERGED)),
+        overdue_open=Count("pk", filter=Q(case__state__in=NOT_REPLIED, case__case_deadline__lt=now)),
+        returned=Count("pk", filter=Q(Exists(returned))),
+        reopened=Count("pk", filter=Q(reopen_count__gt=0)),
+        **response,
+    )
+    due = _grouped(
+        Ticket.objects.filter(case__case_deadline__gte=start, case__case_deadline__lt=min(end, now)).exclude(
+            case__state=states.MERGED
+        ),
+        grouping,
+        "case__case_deadline",
+        resolution_due=Count("pk"),
+        resolved_in_time=Count("pk", filter=Q(replied_at__lte=F("case__case_deadline"))),
+        replied_late=Count("pk", filter=Q(replied_at__gt=F("case__case_deadline"))),
+    )
+    rated = _grouped(
+        Ticket.objects.filter(rated_at__gte=start, rated_at__lt=end).exclude(rating=""),
+        grouping,
+        "rated_at",
+        rated=Count("pk"),
+        satisfied=Count("pk", filter=Q(rating__in=[Rating.SATISFIED, Rating.BASICALLY_SATISFIED])),
+    )
+    rows: dict[Any, KpiRow] = {}
+    for part in (cohort, due, rated):
+        for key, values in part.items():
+            row = rows.setdefault(key, KpiRow(key=key, label=""))
+            for name, value in values.items():
+                setattr(row, name, value or 0)
+    return rows
+
+
+def _label_departments(rows: dict[Any, KpiRow]) -> list[KpiRow]:
+    names = dict(Department.objects.filter(pk__in=list(rows)).values_list("pk", "short_name"))
+    for key, row in rows.items():
+        row.label = names.get(key) or "—"
+    return sorted(rows.values(), key=lambda row: (-row.received, row.label))
+
+
+def _label_towns(rows: dict[Any, KpiRow]) -> list[KpiRow]:
+    towns = {
+        code: (name, county)
+        for code, name, county in Division.objects.filter(pk__in=list(rows)).values_list(
+            "pk", "name", "parent__name"
+        )
+    }
+    for key, row in rows.items():
+        name, county = towns.get(key, ("—", ""))
+        row.label = f"{county} {name}".strip()
+    return sorted(rows.values(), key=lambda row: str(row.key))
+
+
+def _weeks(period: Period, rows: dict[Any, KpiRow]) -> list[KpiRow]:
+    monday = period.first - datetime.timedelta(days=period.first.weekday())
+    while monday <= period.last:
+        rows.setdefault(monday, KpiRow(key=monday, label=""))
+        monday += datetime.timedelta(days=7)
+    for key, row in rows.items():
+        row.label = key.isoformat() if key else "—"
+    return sorted(rows.values(), key=lambda row: row.key or datetime.date.min)
+
+
+def kpi_rows(*, period: Period, grouping: str, now: datetime.datetime | None = None) -> list[KpiRow]:
+    """The figures of the period per department, per town or per week (Monday's date)."""
+    now = now or timezone.now()
+    rows = _figures(period, grouping, now)
+    if grouping == "department":
+        return _label_departments(rows)
+    if grouping == "town":
+        return _label_towns(rows)
+    if grouping == "week":
+        return _weeks(period, rows)
+    raise ValueError(f"unknown grouping {grouping!r}")
+
+
+def kpi_report(*, period: Period, now: datetime.datetime | None = None) -> KpiReport:
+    """The period's totals and its figures per department, town and week."""
+    now = now or timezone.now()
+    totals = _figures(period, "all", now).get("all") or KpiRow(key="all", label="")
+    totals.label = str(_("All"))
+    return KpiReport(
+        period=period,
+        now=now,
+        total=totals,
+        by_department=kpi_rows(period=period, grouping="department", now=now),
+        by_town=kpi_rows(period=period, grouping="town", now=now),
+        by_week=kpi_rows(period=period, grouping="week", now=now),
+    )
