@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from yiwang.core.models import DivisionLevel
+from yiwang.core.errors import NotFound
+from yiwang.core.models import DivisionLevel, Role
 from yiwang.hotline import cases as states
 from yiwang.hotline.models import Ticket
 
@@ -78,3 +81,178 @@ def tickets_of_citizen(*, user: Any) -> QuerySet[Ticket]:
 
 def ticket_by_token(token: Any) -> Ticket | None:
     return ticket_queryset().filter(token=token).first()
+
+
+# --- reading for a user (the API) ------------------------------------------------------------
+
+
+def _sees_every_ticket(user: Any) -> bool:
+    """The centre (operators and dispatchers) and the city-wide roles see every ticket."""
+    from yiwang.cases.access import CITY_WIDE_ROLES
+    from yiwang.core.access import user_roles
+
+    return bool(user_roles(user) & (CITY_WIDE_ROLES | {Role.HOTLINE_OPERATOR}))
+
+
+def access_ticket_view(user: Any, ticket: Ticket) -> bool:
+    """The citizen who filed the ticket, or anyone who may see its case (the centre, the
+    city-wide roles, the holding and co-handling departments)."""
+    from yiwang.cases.access import access_case_view
+
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if ticket.citizen_id is not None and ticket.citizen_id == user.pk:
+        return True
+    return access_case_view(user, ticket.case)
+
+
+def ticket_for_user(*, key: str | int, user: Any) -> Ticket:
+    """One ticket by its id or its reference (RX2026-000123), if the user may see it;
+    NotFound otherwise, the same for missing and forbidden."""
+    text = str(key).strip()
+    tickets = ticket_queryset()
+    ticket = (
+        tickets.filter(pk=int(text)).first()
+        if text.isdigit()
+        else tickets.filter(case__reference=text).first()
+    )
+    if ticket is None or not access_ticket_view(user, ticket):
+        raise NotFound(_("Not found."))
+    return ticket
+
+
+def tickets_for_user(
+    *,
+    user: Any,
+    state: str = "",
+    kind: str = "",
+    category: str = "",
+    department: str = "",
+    division: str = "",
+    received_from: datetime.date | None = None,
+    received_to: datetime.date | None = None,
+) -> QuerySet[Ticket]:
+    """The tickets a user may see, newest first: all of them for the centre and the
+    city-wide roles; those their departments hold or co-handle (or assigned to them) for a
+    department handler; their own for a citizen. Filters: state, kind, category code,
+    department code, division code (with everything under it), received dates (inclusive,
+    local days)."""
+    from yiwang.cases.access import user_department_ids
+
+    tickets = ticket_queryset()
+    if not _sees_every_ticket(user):
+        visible = Q(citizen_id=getattr(user, "pk", None))
+        departments = user_department_ids(user)
+        if departments:
+            visible |= (
+                Q(case__assignee_id=user.pk)
+                | Q(case__department_id__in=departments)
+                | Q(case__participants__department_id__in=departments)
+            )
+        tickets = tickets.filter(visible).distinct()
+    if state:
+        tickets = tickets.filter(case__state=state)
+    if kind:
+        tickets = tickets.filter(kind=kind)
+    if category:
+        tickets = tickets.filter(category__code=category)
+    if department:
+        tickets = tickets.filter(case__department__code=department)
+    if division:
+        tickets = tickets.filter(division__pk__startswith=division)
+    zone = timezone.get_current_timezone()
+    if received_from is not None:
+        start = datetime.datetime.combine(received_from, datetime.time.min, tzinfo=zone)
+        tickets = tickets.filter(received_at__gte=start)
+    if received_to is not None:
+        end = datetime.datetime.combine(
+            received_to + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone
+        )
+        tickets = tickets.filter(received_at__lt=end)
+    return tickets.order_by("-received_at", "-case_id")
+
+
+def _mask_name(name: str) -> str:
+    """王先生 → 王**"""
+    return name[:1] + "*" * (len(name) - 1) if name else name
+
+
+def tickets_personal_present(*, tickets: list[Ticket], viewer: Any, purpose: str) -> list[dict[str, str]]:
+    """The caller's phone and name, the address and the citizen's words of each ticket as the
+    viewer may see them: masked unless the viewer's role needs them (PERSONAL_FIELD_ROLES:
+    the centre and the departments call the citizen back) or it is the citizen's own ticket.
+    The name and the text (which may quote numbers) follow the phone. One audit entry covers
+    the unmasked reads."""
+    from yiwang.core.masking import mask_text
+    from yiwang.core.services import PersonalRecord, personal_data_present_many, personal_fields_revealed
+
+    records = [
+        PersonalRecord(
+            values={"phone": ticket.caller_phone, "address": ticket.address},
+            object_id=ticket.pk,
+            subject_user_id=ticket.citizen_id,
+        )
+        for ticket in tickets
+    ]
+    shown = personal_data_present_many(
+        viewer=viewer, records=records, purpose=purpose, object_type="hotline.ticket"
+    )
+    presented = []
+    for ticket, values in zip(tickets, shown, strict=True):
+        revealed = personal_fields_revealed(viewer=viewer, subject_user_id=ticket.citizen_id)
+        phone_shown = "phone" in revealed
+        presented.append(
+            {
+                "caller_phone": values["phone"],
+                "caller_name": ticket.caller_name if phone_shown else _mask_name(ticket.caller_name),
+                "address": values["address"],
+                "text": ticket.text if phone_shown else mask_text(ticket.text),
+            }
+        )
+    return presented
+
+
+# --- Open311 (the public interface) --------------------------------------------------------
+
+
+def categories_offered() -> list[Any]:
+    """The active categories, each with `group`: the short name of the department that
+    handles it city-wide (the Open311 service group), or None."""
+    from yiwang.hotline.models import Category, RoutingRule
+
+    groups = {
+        rule.category_id: rule.department.short_name or rule.department.name
+        for rule in RoutingRule.objects.filter(division=None).select_related("department")
+    }
+    categories = list(Category.objects.filter(is_active=True).order_by("code"))
+    for category in categories:
+        category.group = groups.get(category.pk)
+    return categories
+
+
+def tickets_published(*, viewer: Any = None) -> QuerySet[Ticket]:
+    """The tickets Open311 shows: every ticket but reports (举报), whose reporters the law
+    protects; a client with an API token also gets the tickets its user may see."""
+    from yiwang.hotline.models import TicketKind
+
+    published = ticket_queryset().exclude(kind=TicketKind.REPORT)
+    if viewer is None:
+        return published
+    visible = tickets_for_user(user=viewer).values("pk")
+    return ticket_queryset().filter(Q(pk__in=published.values("pk")) | Q(pk__in=visible))
+
+
+def tickets_transition_notes(*, tickets: list[Ticket], transition: str) -> dict[int, str]:
+    """The note of each ticket's latest `transition` (e.g. why a supervisor closed it as not
+    resolved), by ticket id, in one query."""
+    from yiwang.cases.models import CaseEvent
+
+    notes: dict[int, str] = {}
+    events = (
+        CaseEvent.objects.filter(case_id__in=[ticket.pk for ticket in tickets], transition=transition)
+        .order_by("case_id", "at", "id")
+        .values_list("case_id", "note")
+    )
+    for case_id, note in events:
+        notes[case_id] = note
+    return notes

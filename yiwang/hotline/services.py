@@ -345,6 +345,37 @@ def ticket_intake(
     return ticket
 
 
+def ticket_intake_in_category(
+    *,
+    data: dict[str, Any],
+    channel: str,
+    category: Category,
+    actor: Any,
+    citizen: Any = None,
+    now: datetime.datetime | None = None,
+) -> Ticket:
+    """Take a request in whose sender chose the category (an Open311 service code, an API
+    client's category). Routing still reads the text and dispatches when it is sure (its
+    category stands then); a ticket left for the dispatcher carries the sender's category,
+    the routing suggestion kept beside it. One transaction with the intake."""
+    if not category.is_active:
+        raise FieldErrors.single("category", _("The category “%s” is no longer offered.") % category.code)
+    with transaction.atomic():
+        ticket = ticket_intake(data=data, channel=channel, actor=actor, citizen=citizen, now=now)
+        if not ticket.auto_dispatched and ticket.category_id != category.pk:
+            Ticket.objects.filter(pk=ticket.pk).update(category=category)
+            case_log(
+                case=ticket.case,
+                actor=actor,
+                kind="categorised",
+                note=_("Category chosen by the sender: %s.") % category.name,
+                data={"category": category.code},
+                now=now,
+            )
+    ticket.refresh_from_db()
+    return ticket
+
+
 # --- who may do what to a ticket ---------------------------------------------------------------
 
 
