@@ -170,6 +170,8 @@ HOTLINE_CENTRE = env_str("YIWANG_HOTLINE_CENTRE", "RX12345")
 HOTLINE_AUTO_THRESHOLD = (
     float(env_str("YIWANG_HOTLINE_AUTO_THRESHOLD")) if env_str("YIWANG_HOTLINE_AUTO_THRESHOLD") else None
 )
+# The jurisdiction_id Open311 clients send (/open311/v2/); the city code is accepted too.
+HOTLINE_OPEN311_JURISDICTION = env_str("YIWANG_OPEN311_JURISDICTION", "pingxiang.gov.cn")
 
 LOGGING = {
     "version": 1,
