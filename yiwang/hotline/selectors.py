@@ -83,6 +83,60 @@ def ticket_by_token(token: Any) -> Ticket | None:
     return ticket_queryset().filter(token=token).first()
 
 
+# --- lists for the pages (added with the hotline's web pages) --------------------------------
+
+
+def tickets_supervised() -> QuerySet[Ticket]:
+    """Tickets under supervision (pressed, overdue or reopened after 不满意), oldest deadline first."""
+    return (
+        ticket_queryset()
+        .filter(case__state=states.SUPERVISED)
+        .order_by("case__state_deadline", "received_at", "case_id")
+    )
+
+
+def tickets_overdue() -> QuerySet[Ticket]:
+    """Open tickets past a time limit (the SLA sweep marked them red), the longest overdue first."""
+    return (
+        ticket_queryset()
+        .filter(case__state__in=states.OPEN_STATES, case__sla_status="red")
+        .order_by("case__case_deadline", "received_at", "case_id")
+    )
+
+
+def tickets_closed_unresolved() -> QuerySet[Ticket]:
+    """Tickets closed but not resolved (an honest, visible state), the latest first."""
+    return (
+        ticket_queryset()
+        .filter(case__state=states.CLOSED_UNRESOLVED)
+        .order_by("-case__closed_at", "-case_id")
+    )
+
+
+def tickets_of_handler(*, user: Any) -> QuerySet[Ticket]:
+    """Open tickets held or co-handled by the user's departments (or assigned to them)."""
+    from yiwang.cases.selectors import case_queue
+
+    cases = case_queue(user=user).filter(type_code=states.TICKET).values("pk")
+    return ticket_queryset().filter(case__in=cases).order_by("case__state_deadline", "received_at")
+
+
+def tickets_return_notes(*, tickets: list[Ticket]) -> dict[int, str]:
+    """For tickets waiting for dispatch: the department's reason when the last move that
+    brought a ticket back was a return (退回), by ticket id."""
+    from yiwang.cases.models import CaseEvent
+
+    last: dict[int, tuple[str, str]] = {}
+    events = (
+        CaseEvent.objects.filter(case_id__in=[ticket.pk for ticket in tickets], kind="transition")
+        .order_by("case_id", "at", "id")
+        .values_list("case_id", "transition", "note")
+    )
+    for case_id, transition, note in events:
+        last[case_id] = (transition, note)
+    return {case_id: note for case_id, (transition, note) in last.items() if transition == "return"}
+
+
 # --- reading for a user (the API) ------------------------------------------------------------
 
 

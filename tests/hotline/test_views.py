@@ -1,0 +1,172 @@
+"""The hotline's pages through the test client: each role's page, field errors beside the
+fields, actions through the same services as the API, masking and who is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.hotline.conftest import PASSWORD, request
+from yiwang.core.models import AuditEntry
+from yiwang.hotline import cases as states
+from yiwang.hotline.models import Rating, Ticket
+from yiwang.hotline.services import ticket_dispatch, ticket_intake, ticket_move
+
+pytestmark = pytest.mark.django_db
+
+
+def _login(client, user):
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def _filed(hotline, **overrides) -> Ticket:
+    return ticket_intake(
+        data=request(**overrides), channel="web", actor=hotline.citizen, citizen=hotline.citizen
+    )
+
+
+def _replied(hotline) -> Ticket:
+    ticket = _filed(hotline)
+    ticket = ticket_dispatch(ticket=ticket, actor=hotline.dispatcher, department=hotline.town_office)
+    ticket = ticket_move(ticket=ticket, transition="accept", actor=hotline.handler)
+    return ticket_move(ticket=ticket, transition="reply", actor=hotline.handler, note="已修好")
+
+
+def test_anonymous_citizen_files_and_follows_by_the_token_link(client, hotline):
+    response = client.get("/hotline/new/")
+    assert response.status_code == 200
+    assert "12345" in response.content.decode()
+    response = client.post("/hotline/new/", request())
+    ticket = Ticket.objects.get()
+    assert ticket.citizen is None and ticket.channel == "web"
+    assert response.status_code == 302
+    assert response["Location"] == f"/hotline/follow/{ticket.token}/?filed=1"
+    page = client.get(response["Location"]).content.decode()
+    assert ticket.case.reference in page
+    assert "138****1234" in page  # the token holder sees the number masked
+    assert "13807991234" not in page
+
+
+def test_bad_request_shows_each_error_beside_its_field_in_chinese(client, hotline):
+    response = client.post(
+        "/hotline/new/", {"kind": "complaint", "text": "", "caller_phone": "12345", "address": "火星基地"}
+    )
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert set(form.errors) == {"text", "caller_phone", "address"}
+    page = response.content.decode()
+    assert 'id="caller_phone-errors"' in page
+    assert "“12345”不是有效的" in form.errors["caller_phone"][0]
+    assert Ticket.objects.count() == 0
+
+
+def test_logged_in_citizen_sees_my_tickets_and_rates_the_reply(client, hotline):
+    ticket = _replied(hotline)
+    _login(client, hotline.citizen)
+    page = client.get("/hotline/mine/").content.decode()
+    assert ticket.case.reference in page and "已答复" in page
+    follow = f"/hotline/follow/{ticket.token}/"
+    assert 'id="rate-form"' in client.get(follow).content.decode()
+    response = client.post(f"{follow}rate/", {"rating": Rating.UNSATISFIED, "note": ""})
+    assert response.status_code == 422
+    assert "note" in response.context["rate_form"].errors
+    response = client.post(f"{follow}rate/", {"rating": Rating.UNSATISFIED, "note": "路灯还是不亮"})
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.case.state == states.SUPERVISED and ticket.rating == Rating.UNSATISFIED
+
+
+def test_another_citizen_cannot_rate(client, hotline):
+    ticket = _replied(hotline)
+    other = type(hotline.citizen).objects.create_user(username="other", password=PASSWORD)
+    _login(client, other)
+    assert 'id="rate-form"' not in client.get(f"/hotline/follow/{ticket.token}/").content.decode()
+    client.post(f"/hotline/follow/{ticket.token}/rate/", {"rating": Rating.SATISFIED})
+    ticket.refresh_from_db()
+    assert ticket.case.state == states.REPLIED
+
+
+def test_operator_console_registers_a_call_and_shows_the_suggestion(client, hotline):
+    _login(client, hotline.operator)
+    response = client.post("/hotline/console/", request(kind="consultation"))
+    ticket = Ticket.objects.get()
+    assert ticket.channel == "phone"
+    assert response["Location"] == f"/hotline/console/?ticket={ticket.pk}"
+    page = client.get(response["Location"]).content.decode()
+    assert 'id="routing-suggestion"' in page and 'id="answer-card"' in page
+    response = client.post(
+        f"/hotline/tickets/{ticket.pk}/act/",
+        {"action": "answer", "note": "可到社区服务中心办理。", "expected_version": ticket.case.version},
+    )
+    ticket.refresh_from_db()
+    assert ticket.case.state == states.REPLIED
+    page = client.get("/hotline/callbacks/").content.decode()
+    assert ticket.case.reference in page and "13807991234" in page  # the operator calls back
+    assert AuditEntry.objects.filter(
+        action="personal_data.read_unmasked", purpose="hotline: satisfaction call-back"
+    ).exists()
+
+
+def test_dispatcher_queue_shows_why_and_dispatches(client, hotline):
+    ticket = _filed(hotline)
+    _login(client, hotline.dispatcher)
+    page = client.get("/hotline/dispatch/").content.decode()
+    assert ticket.case.reference in page and "没有分拨模型" in page
+    client.post(
+        f"/hotline/tickets/{ticket.pk}/act/",
+        {
+            "action": "dispatch",
+            "department": hotline.labour_branch.pk,
+            "expected_version": ticket.case.version,
+            "next": "/hotline/dispatch/",
+        },
+    )
+    ticket.refresh_from_db()
+    assert ticket.case.state == states.ASSIGNED
+    _login(client, hotline.labour_handler)
+    client.post(
+        f"/hotline/tickets/{ticket.pk}/act/",
+        {"action": "return", "note": "路灯不归人社管", "expected_version": ticket.case.version},
+    )
+    _login(client, hotline.dispatcher)
+    page = client.get("/hotline/dispatch/").content.decode()
+    assert "路灯不归人社管" in page and "部门退回" in page
+
+
+def test_ticket_page_masks_the_phone_for_a_supervisor_and_shows_it_to_the_handler(client, hotline):
+    ticket = _filed(hotline)
+    ticket = ticket_dispatch(ticket=ticket, actor=hotline.dispatcher, department=hotline.town_office)
+    _login(client, hotline.supervisor)
+    page = client.get(f"/hotline/tickets/{ticket.pk}/").content.decode()
+    assert "138****1234" in page and 'id="action-press"' in page
+    _login(client, hotline.handler)
+    page = client.get(f"/hotline/tickets/{ticket.pk}/").content.decode()
+    assert "13807991234" in page and 'id="action-accept"' in page and 'id="action-cohandle"' in page
+    assert AuditEntry.objects.filter(
+        action="personal_data.read_unmasked", object_id=str(ticket.pk), actor_id=hotline.handler.pk
+    ).exists()
+    # the handler reaches it from the cases queue
+    assert f"/hotline/tickets/{ticket.pk}/" in client.get("/cases/").content.decode()
+
+
+def test_outsiders_are_refused(client, hotline):
+    ticket = _filed(hotline)
+    _login(client, hotline.outsider)
+    assert client.get(f"/hotline/tickets/{ticket.pk}/").status_code == 404
+    assert client.post(f"/hotline/tickets/{ticket.pk}/act/", {"action": "accept"}).status_code == 404
+    assert client.get("/hotline/dispatch/").status_code == 403
+    _login(client, hotline.citizen)
+    assert client.get(f"/hotline/tickets/{ticket.pk}/").status_code == 403
+    assert client.get("/hotline/console/").status_code == 403
+
+
+def test_supervisor_lists_and_workbench_tiles(client, hotline):
+    ticket = _filed(hotline)
+    ticket = ticket_dispatch(ticket=ticket, actor=hotline.dispatcher, department=hotline.town_office)
+    ticket_move(ticket=ticket, transition="press", actor=hotline.supervisor, note="请今日答复")
+    _login(client, hotline.supervisor)
+    assert ticket.case.reference in client.get("/hotline/supervision/").content.decode()
+    assert client.get("/hotline/unresolved/").status_code == 200
+    assert client.get("/hotline/overdue/").status_code == 200
+    page = client.get("/workbench/supervisor/").content.decode()
+    assert "/hotline/supervision/" in page and "/hotline/unresolved/" in page
