@@ -124,6 +124,17 @@ def test_steward_publishes_and_consumer_sees_its_access(page_factory, live_serve
     assert steward_page.get_by_text("资源已发布到目录。").is_visible()
     assert steward_page.locator('[data-field="drug"]').get_by_text("不予共享").is_visible()
     steward_page.screenshot(path=str(screenshot_dir / "exchange-published.png"), full_page=True)
+    csv = "购买单号,身份证号,药品\nP1,360302199005091234,阿莫西林\n,360302199005091234,布洛芬\n"
+    steward_page.get_by_label("文件", exact=True).set_input_files(
+        files=[{"name": "purchases.csv", "mimeType": "text/csv", "buffer": csv.encode()}]
+    )
+    steward_page.get_by_label("保留正确行").check()
+    steward_page.get_by_role("button", name="导入", exact=True).click()
+    steward_page.wait_for_load_state()
+    report = steward_page.locator("#import-report")
+    assert report.get_by_text("正确的行已写入，有错误的行已跳过。").is_visible()
+    assert steward_page.locator("#import-errors").get_by_text("purchase_no").is_visible()
+    steward_page.locator("#push-records").screenshot(path=str(screenshot_dir / "exchange-import-report.png"))
 
     resource = Resource.objects.get(code="yb.drug_purchases")
     request = services.access_request_submit(

@@ -179,3 +179,32 @@ def test_only_the_owners_steward_may_edit(hub):
         "编辑数据资源"
         in client_of(hub.owner_steward).get("/exchange/resources/yb.self_pay_claims/").content.decode()
     )
+
+
+def test_the_steward_imports_a_file_and_sees_the_report(hub):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = client_of(hub.owner_steward)
+    url = "/exchange/resources/yb.self_pay_claims/"
+    assert 'id="push-records"' in client.get(url).content.decode()
+    csv = "结算单号,身份证号,结算日期,自付金额\nK1,360302199005091234,2026-08-01,12.5\nK2,360302199005091234,八月,3\n"
+    response = client.post(
+        url,
+        {
+            "action": "push",
+            "mode": "keep_good_rows",
+            "file": SimpleUploadedFile("claims.csv", csv.encode()),
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and 'id="import-report"' in html
+    assert "有错误的行已跳过" in html
+    assert "settled_on" in html and ">3<" in html  # the bad row: spreadsheet row 3, column settled_on
+    assert (
+        hub.resource.records.filter(key="K1").exists() and not hub.resource.records.filter(key="K2").exists()
+    )
+    # A consumer sees no import form and may not post one.
+    consumer = client_of(hub.consumer_user)
+    assert 'id="push-records"' not in consumer.get(url).content.decode()
+    refused = consumer.post(url, {"action": "push", "file": SimpleUploadedFile("c.csv", csv.encode())})
+    assert refused.status_code == 403

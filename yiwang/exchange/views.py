@@ -77,7 +77,33 @@ def resource_detail(request, code: str):
         d for d in selectors.consumer_departments(user=request.user) if d.pk != resource.department_id
     ]
     errors: dict[str, str] = {}
-    if request.method == "POST" and consumers:
+    may_edit = bool(
+        {resource.department_id, resource.department.parent_id}
+        & {d.pk for d in selectors.steward_departments(user=request.user)}
+    )
+    report = None
+    if request.method == "POST" and request.POST.get("action") == "push":
+        if not may_edit:
+            raise PermissionDenied
+        upload = request.FILES.get("file")
+        if upload is None:
+            errors["file"] = _("Choose a CSV, Excel or JSON-lines file.")
+        else:
+            try:
+                report = services.records_ingest(
+                    actor=request.user,
+                    resource=resource,
+                    content=upload.read(),
+                    name=upload.name or "upload",
+                    mode=request.POST.get("mode", IngestBatch.Mode.ALL_OR_NOTHING),
+                    source=upload.name or "",
+                ).as_dict()
+            except FieldErrors as error:
+                errors["file"] = error.errors[0][1]
+            except DomainError as error:
+                errors["file"] = error.message
+            resource.refresh_from_db()
+    elif request.method == "POST" and consumers:
         chosen = [d for d in consumers if d.code == request.POST.get("consumer")] or consumers[:1]
         try:
             duration = int(request.POST.get("duration_days") or 0)
@@ -108,10 +134,9 @@ def resource_detail(request, code: str):
             "fields": selectors.resource_fields(resource=resource),
             "batches": batches,
             "consumers": consumers,
-            "may_edit": bool(
-                {resource.department_id, resource.department.parent_id}
-                & {d.pk for d in selectors.steward_departments(user=request.user)}
-            ),
+            "may_edit": may_edit,
+            "report": report,
+            "modes": IngestBatch.Mode.choices,
             "errors": errors,
             "posted": request.POST if request.method == "POST" else None,
         },
