@@ -10,9 +10,12 @@ On a fresh SQLite database (a temporary YIWANG_VAR_DIR, migrated, not timed):
   (not timed), so every run loads one day into an empty table.
 - reads: `exchange_read` of one subject by ID number, by a consumer department that is not
   the owner, holding a live grant for a conditional field (so the grant check runs), each
-  writing its evidence row in its own transaction; against the same read done bare (the
-  resource by code, the records by subject key, the same field projection: no grant check, no
-  evidence; the same plain SQL the exchange runs for those two steps).
+  appending its row to the hash-chained evidence log in its own transaction (head lock,
+  catalog-version check, insert, head update); against the same read done bare (the resource
+  by code, the records by subject key, the same field projection: no grant check, no
+  evidence; the same plain SQL the exchange runs for those two steps). The exchange keeps the
+  resource, its fields and the consumer's grants in a per-process cache, checked against the
+  catalog version under the evidence head's lock; the bare read looks the resource up each time.
   read_overhead_ratio = mean time per exchange read ÷ mean time per bare read.
 
 The median of the runs is printed as key=value lines and written to this benchmark's section
@@ -248,7 +251,9 @@ def main() -> None:
                 f"Ingest: `records_ingest` of {args.records:,} JSON lines (8 typed fields) into a new resource "
                 "on a fresh SQLite database (WAL), parsing, validation, upsert, batch row and audit entry, one "
                 f"transaction. Reads: {args.reads:,} `exchange_read` calls by ID number from a consumer with a "
-                "live grant for a conditional field, each writing its evidence row; baseline: the same read bare "
+                "live grant for a conditional field, each appending its row to the hash-chained evidence log "
+                "(head lock, catalog-version check, insert, head update, commit); the resource, fields and "
+                "grants come from the per-process cache checked under that lock. Baseline: the same read bare "
                 "(resource by code, records by subject key, same projection and the same SQL; no grant check, no "
                 "evidence). Ingest parses and converts in one worker process per CPU (up to 4).",
                 "",

@@ -165,3 +165,15 @@ def test_read_fails_when_evidence_cannot_be_written(hub, monkeypatch):
     monkeypatch.setattr(connection.ops, "adapt_datetimefield_value", broken)
     with pytest.raises(RuntimeError):
         read(hub, hub.owner)
+
+
+def test_filter_value_of_the_wrong_type_is_a_field_error(hub):
+    read(hub, hub.owner)  # the resource is now cached: the error is still decided fresh
+    with pytest.raises(FieldErrors) as error:
+        exchange_read(
+            consumer=hub.owner,
+            resource_code=hub.resource.code,
+            filters={"settled_on": "not a date"},
+            purpose=PURPOSE,
+        )
+    assert error.value.errors[0][0] == ("filters.settled_on",)

@@ -188,14 +188,16 @@ def evidence_append(
     fields: list[str],
     subject: str,
     request: dict[str, Any],
-    request_hash: str,
     response_hash: str,
     rows: int,
     catalog_version: str | None = None,
 ) -> Evidence:
     """Append one evidence row to the chain, in one transaction (its own, or a savepoint of the
-    caller's). If `catalog_version` is given and the head carries another, nothing is written
-    and StaleCatalog is raised. If the row cannot be written, this raises: the read fails."""
+    caller's). The request is stored as its canonical JSON, the text its hash is taken of. If
+    `catalog_version` is given and the head carries another, nothing is written and
+    StaleCatalog is raised. If the row cannot be written, this raises: the read fails."""
+    request_text = canonical(request)
+    request_hash = content_hash(request_text)
     body = sealed_body(
         at=at,
         consumer_id=consumer_id,
@@ -224,7 +226,7 @@ def evidence_append(
         purpose,
         json.dumps(fields, ensure_ascii=False),
         subject,
-        json.dumps(request, ensure_ascii=False),
+        request_text.decode(),
         request_hash,
         response_hash,
         rows,

@@ -24,7 +24,6 @@ from yiwang.exchange.evidence import (
     StaleCatalog,
     catalog_version_get,
     evidence_append,
-    request_hash_of,
     response_hash_of,
 )
 from yiwang.exchange.models import (
@@ -396,8 +395,9 @@ def _read(
     page_size: int,
     now: datetime.datetime,
 ) -> ReadResult:
-    """One attempt. Decisions from the cache are only trusted to serve: a refusal or an
-    unknown field raises StaleCatalog unless the cache was loaded fresh for this attempt."""
+    """One attempt. Decisions from the cache are only trusted to serve: a refusal, an unknown
+    field or a filter value of the wrong type raises StaleCatalog unless the cache was loaded
+    fresh for this attempt."""
     if cache.version is None:
         cache.version = catalog_version_get()
     version = cache.version
@@ -449,6 +449,8 @@ def _read(
             try:
                 typed_filters[name] = field_converter(entry.types[name])(value)
             except (ValueError, KeyError, TypeError):
+                if not fresh:
+                    raise StaleCatalog from None
                 raise FieldErrors.single(
                     f"filters.{name}", _("This value does not fit the field's type.")
                 ) from None
@@ -502,7 +504,6 @@ def _read(
         fields=chosen,
         subject=str(subject or "")[:64],
         request=request,
-        request_hash=request_hash_of(request),
         response_hash=response_hash_of(rows),
         rows=len(rows),
         catalog_version=version,
