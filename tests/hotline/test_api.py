@@ -346,3 +346,21 @@ def test_categories_are_listed(hotline):
     assert response.status_code == 200
     codes = [row["code"] for row in response.json()]
     assert "urban-construction" in codes and len(codes) == 7
+
+
+def test_a_page_costs_the_same_queries_for_few_or_many_tickets(hotline):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    operator = client_for(hotline.operator)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert operator.get("/api/hotline/tickets").status_code == 200
+        return len(captured)
+
+    file_ticket(hotline)
+    few = queries()
+    for kind in ("consultation", "suggestion", "praise"):
+        file_ticket(hotline, kind=kind)
+    assert queries() == few

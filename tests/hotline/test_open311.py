@@ -270,6 +270,14 @@ def test_posting_in_xml_and_choosing_the_kind(hotline, api_key):
 
 
 @pytest.mark.django_db
+def test_control_characters_in_the_text_do_not_break_the_xml(hotline, api_key):
+    text = "小区门口路灯坏了\x01一个多月，请尽快维修。"
+    reference = post_request(api_key, description=text).json()[0]["service_request_id"]
+    root = xml(Client().get(f"{BASE}/requests/{reference}.xml"))
+    assert root.findtext("request/description") == "小区门口路灯坏了一个多月，请尽快维修。"
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("overrides", "status", "field"),
     [
@@ -446,3 +454,21 @@ def test_a_standard_open311_client_lists_services_posts_a_request_and_follows_it
     assert status[0]["agency_responsible"] == hotline.town_office.name
     listed = get(f"requests.json?service_code={service['service_code']}&status=closed")
     assert [item["service_request_id"] for item in listed] == [request_id]
+
+
+@pytest.mark.django_db
+def test_listing_costs_the_same_queries_for_few_or_many_requests(hotline):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert Client().get(f"{BASE}/requests.json").status_code == 200
+        return len(captured)
+
+    for kind in ("help", "complaint"):
+        ticket_intake(data=request(kind=kind), channel="web", actor=hotline.citizen)
+    few = queries()
+    for kind in ("help", "complaint", "help", "complaint"):  # one time-limit lookup per kind
+        ticket_intake(data=request(kind=kind), channel="web", actor=hotline.citizen)
+    assert queries() == few

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -71,6 +72,7 @@ FIELD_NAMES = {
     "longitude": "long",
     "category": "service_code",
 }
+XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # Plural XML elements and the name of each item inside them.
 XML_ITEMS = {
     "services": "service",
@@ -98,7 +100,7 @@ def _text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, datetime.datetime):
         return _datetime(value)
-    return str(value)
+    return XML_FORBIDDEN.sub("", str(value))  # control characters XML 1.0 cannot carry
 
 
 def _element(tag: str, value: Any) -> ElementTree.Element:
@@ -217,7 +219,7 @@ def _service_notice(kind: str) -> str:
     }
 
 
-def _request_out(ticket: Ticket, unresolved_notes: dict[int, str]) -> dict[str, Any]:
+def _request_out(ticket: Ticket, unresolved_notes: dict[int, str], notices: dict[str, str]) -> dict[str, Any]:
     case = ticket.case
     return {
         "service_request_id": case.reference,
@@ -227,7 +229,7 @@ def _request_out(ticket: Ticket, unresolved_notes: dict[int, str]) -> dict[str, 
         "service_code": ticket.category.code if ticket.category else "",
         "description": mask_text(ticket.text),
         "agency_responsible": case.department.name,
-        "service_notice": _service_notice(ticket.kind),
+        "service_notice": notices[ticket.kind],
         "requested_datetime": _datetime(ticket.received_at),
         "updated_datetime": _datetime(case.closed_at or case.state_entered_at),
         "expected_datetime": _datetime(case.case_deadline),
@@ -242,7 +244,8 @@ def _request_out(ticket: Ticket, unresolved_notes: dict[int, str]) -> dict[str, 
 
 def _requests_out(tickets: list[Ticket]) -> list[dict[str, Any]]:
     unresolved = selectors.tickets_transition_notes(tickets=tickets, transition="close_unresolved")
-    return [_request_out(ticket, unresolved) for ticket in tickets]
+    notices = {kind: _service_notice(kind) for kind in {ticket.kind for ticket in tickets}}
+    return [_request_out(ticket, unresolved, notices) for ticket in tickets]
 
 
 def _viewer(params: dict[str, str]) -> Any:

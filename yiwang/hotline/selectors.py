@@ -193,7 +193,7 @@ def tickets_for_user(
     local days)."""
     from yiwang.cases.access import user_department_ids
 
-    tickets = ticket_queryset()
+    tickets = ticket_queryset().select_related("suggested_category", "duplicate_of__case")
     if not _sees_every_ticket(user):
         visible = Q(citizen_id=getattr(user, "pk", None))
         departments = user_department_ids(user)
@@ -289,11 +289,12 @@ def tickets_published(*, viewer: Any = None) -> QuerySet[Ticket]:
     protects; a client with an API token also gets the tickets its user may see."""
     from yiwang.hotline.models import TicketKind
 
-    published = ticket_queryset().exclude(kind=TicketKind.REPORT)
+    tickets = ticket_queryset().select_related("duplicate_of__case")
+    published = tickets.exclude(kind=TicketKind.REPORT)
     if viewer is None:
         return published
     visible = tickets_for_user(user=viewer).values("pk")
-    return ticket_queryset().filter(Q(pk__in=published.values("pk")) | Q(pk__in=visible))
+    return tickets.filter(Q(pk__in=published.values("pk")) | Q(pk__in=visible))
 
 
 def tickets_transition_notes(*, tickets: list[Ticket], transition: str) -> dict[int, str]:
