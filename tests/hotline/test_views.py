@@ -170,3 +170,53 @@ def test_supervisor_lists_and_workbench_tiles(client, hotline):
     assert client.get("/hotline/overdue/").status_code == 200
     page = client.get("/workbench/supervisor/").content.decode()
     assert "/hotline/supervision/" in page and "/hotline/unresolved/" in page
+
+
+def test_operator_finds_a_ticket_by_number_phone_or_words(client, hotline):
+    ticket = _filed(hotline)
+    other = _filed(
+        hotline, text="芦溪县南坑镇滨河路的垃圾三天没人清运，气味很大。", address="芦溪县南坑镇滨河路"
+    )
+    _login(client, hotline.operator)
+    assert client.get("/hotline/search/").status_code == 200
+    for query in (ticket.case.reference, ticket.case.reference[-6:], "13807991234", "路灯"):
+        response = client.get("/hotline/search/", {"q": query})
+        references = [row["ticket"].case.reference for row in response.context["rows"]]
+        assert ticket.case.reference in references, query
+        if query != "13807991234":
+            assert other.case.reference not in references, query
+
+
+def test_closed_but_not_resolved_list_shows_the_supervisors_reason(client, hotline):
+    ticket = _filed(hotline)
+    ticket = ticket_dispatch(ticket=ticket, actor=hotline.dispatcher, department=hotline.town_office)
+    ticket = ticket_move(ticket=ticket, transition="press", actor=hotline.supervisor, note="请今日答复")
+    _login(client, hotline.supervisor)
+    client.post(
+        f"/hotline/tickets/{ticket.pk}/act/",
+        {
+            "action": "close_unresolved",
+            "note": "线路改造需列入明年计划",
+            "expected_version": ticket.case.version,
+        },
+    )
+    ticket.refresh_from_db()
+    assert ticket.case.state == states.CLOSED_UNRESOLVED
+    page = client.get("/hotline/unresolved/").content.decode()
+    assert ticket.case.reference in page and "线路改造需列入明年计划" in page
+
+
+def test_a_stale_page_shows_the_conflict_and_changes_nothing(client, hotline):
+    ticket = _filed(hotline)
+    ticket = ticket_dispatch(ticket=ticket, actor=hotline.dispatcher, department=hotline.town_office)
+    stale = ticket.case.version
+    ticket_move(ticket=ticket, transition="accept", actor=hotline.handler)
+    _login(client, hotline.handler)
+    response = client.post(
+        f"/hotline/tickets/{ticket.pk}/act/",
+        {"action": "return", "note": "不归我们管", "expected_version": stale},
+        follow=True,
+    )
+    assert "已被他人处理" in response.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.case.state == states.HANDLING

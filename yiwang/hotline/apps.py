@@ -133,6 +133,54 @@ def _web_register() -> None:
             ),
         ),
     ]
+    # The figures pages (views_kpis) on the workbenches of those who read them.
+    for role, key, title, description, order in (
+        (
+            Role.SUPERVISOR,
+            "key_rates",
+            _("Response, resolution and satisfaction rates"),
+            _("By department and town."),
+            30,
+        ),
+        (
+            Role.CITY_LEADER,
+            "hotline_rates",
+            _("Hotline key figures"),
+            _("Response, resolution and satisfaction rates."),
+            20,
+        ),
+    ):
+        sections.append(
+            (
+                role,
+                Section(key=key, title=title, description=description, url_name="hotline:kpis", order=order),
+            )
+        )
+    for role in (Role.SUPERVISOR, Role.CITY_LEADER, Role.DISPATCHER):
+        sections.append(
+            (
+                role,
+                Section(
+                    key="hotline_hotspots",
+                    title=_("Hotspots"),
+                    description=_("Where the same problem is reported again and again, rising first."),
+                    url_name="hotline:hotspots",
+                    order=40,
+                ),
+            )
+        )
+    sections.append(
+        (
+            Role.HOTLINE_OPERATOR,
+            Section(
+                key="ticket_search",
+                title=_("Ticket search"),
+                description=_("Find a ticket and tell the caller where it stands."),
+                url_name="hotline:search",
+                order=20,
+            ),
+        )
+    )
     for role, section in sections:
         workbench_section_register(role, section)
     nav_entry_register(NavEntry(key="hotline", label=_("12345 hotline"), url_name="hotline:index", order=40))

@@ -137,6 +137,24 @@ def tickets_return_notes(*, tickets: list[Ticket]) -> dict[int, str]:
     return {case_id: note for case_id, (transition, note) in last.items() if transition == "return"}
 
 
+def tickets_search(*, query: str, limit: int = 50) -> QuerySet[Ticket]:
+    """Find tickets for a caller asking where their request stands: by reference number
+    (RX2026-000123, or its last digits), by the caller's phone number, or by words of the
+    request. The latest first."""
+    text = " ".join(str(query or "").split())
+    tickets = ticket_queryset().order_by("-received_at", "-case_id")
+    if not text:
+        return tickets.none()
+    if text.upper().startswith("RX"):
+        return tickets.filter(case__reference__iexact=text)[:limit]
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if digits and len(digits) == len(text.replace("-", "").replace(" ", "")):
+        if len(digits) >= 7:  # a phone number, as dialled
+            return tickets.filter(caller_phone__endswith=digits[-11:])[:limit]
+        return tickets.filter(case__reference__endswith=digits)[:limit]
+    return tickets.filter(text__icontains=text)[:limit]
+
+
 # --- reading for a user (the API) ------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("console/", views.console, name="console"),
     path("callbacks/", views.callbacks, name="callbacks"),
     path("dispatch/", views.dispatch_queue, name="dispatch_queue"),
+    path("search/", views.search, name="search"),
     # supervisors and departments
     path("supervision/", views.supervision, name="supervision"),
     path("overdue/", views.overdue, name="overdue"),

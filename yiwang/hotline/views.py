@@ -350,15 +350,25 @@ def dispatch_queue(request):
 # --- lists: supervisors, department handlers ---------------------------------------------------------
 
 
-def _list_render(request, template_title: str, description: str, tickets, list_key: str):
+def _list_render(request, title: str, description: str, tickets, list_key: str, **extra):
+    tickets = list(tickets[:LIST_LIMIT])
+    notes = (
+        selectors.tickets_transition_notes(tickets=tickets, transition="close_unresolved")
+        if list_key == "unresolved"
+        else {}
+    )
     rows = [
-        {"ticket": ticket, "state_label": case_selectors.case_state_label(ticket.case)}
-        for ticket in tickets[:LIST_LIMIT]
+        {
+            "ticket": ticket,
+            "state_label": case_selectors.case_state_label(ticket.case),
+            "note": notes.get(ticket.pk, ""),
+        }
+        for ticket in tickets
     ]
     return render(
         request,
         "hotline/ticket_list.html",
-        {"title": template_title, "description": description, "rows": rows, "list_key": list_key},
+        {"title": title, "description": description, "rows": rows, "list_key": list_key, **extra},
     )
 
 
@@ -392,6 +402,22 @@ def unresolved(request):
         _("Tickets a supervisor closed although the citizen's problem is not solved, with the reason."),
         selectors.tickets_closed_unresolved(),
         "unresolved",
+    )
+
+
+@roles_required(CENTRE_ROLES | SUPERVISE_ROLES)
+def search(request):
+    """The operator finds a caller's ticket by its number, the caller's phone or words of it."""
+    query = request.GET.get("q", "")[:64]
+    return _list_render(
+        request,
+        _("Find a ticket"),
+        _(
+            "By ticket number (RX2026-000123 or its last digits), the caller's phone number, or words of the request."
+        ),
+        selectors.tickets_search(query=query),
+        "search",
+        query=query,
     )
 
 
