@@ -51,7 +51,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Substr, TruncWeek
+from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -286,17 +286,21 @@ def accept_deadline(moment: datetime.datetime, segments: list[_Segment]) -> date
 
 
 def _in_time_expression(segments: list[_Segment]) -> Case:
-    """1 when the ticket was accepted by the accept deadline of its dispatch, else 0."""
-    whens = []
-    for segment in segments:
-        within = Q(dispatched_at__gte=segment.start, dispatched_at__lt=segment.end)
-        if segment.fixed is not None:
-            whens.append(When(within & Q(accepted_at__lte=segment.fixed), then=Value(1)))
-        else:
-            whens.append(
-                When(within & Q(accepted_at__lte=F("dispatched_at") + segment.offset), then=Value(1))
-            )
-    return Case(*whens, default=Value(0), output_field=IntegerField())
+    """1 when the ticket was accepted by the accept deadline of its dispatch, else 0: a
+    balanced tree of CASEs on the dispatch moment (a binary search, a few comparisons per
+    row however long the period), with each segment's own test at the leaves."""
+    if len(segments) == 1:
+        segment = segments[0]
+        deadline = segment.fixed if segment.fixed is not None else F("dispatched_at") + segment.offset
+        return Case(
+            When(accepted_at__lte=deadline, then=Value(1)), default=Value(0), output_field=IntegerField()
+        )
+    middle = len(segments) // 2
+    return Case(
+        When(dispatched_at__lt=segments[middle].start, then=_in_time_expression(segments[:middle])),
+        default=_in_time_expression(segments[middle:]),
+        output_field=IntegerField(),
+    )
 
 
 def _latest_due_dispatch(segments: list[_Segment], now: datetime.datetime) -> datetime.datetime | None:
@@ -317,87 +321,159 @@ def _latest_due_dispatch(segments: list[_Segment], now: datetime.datetime) -> da
 # --- the queries --------------------------------------------------------------------------------
 
 
-def _group(grouping: str, date_field: str) -> Any:
+def _mondays(period: Period) -> list[datetime.date]:
+    monday = period.first - datetime.timedelta(days=period.first.weekday())
+    mondays = []
+    while monday <= period.last:
+        mondays.append(monday)
+        monday += datetime.timedelta(days=7)
+    return mondays
+
+
+def _week_index(date_field: str, starts: list[datetime.datetime], offset: int = 0) -> Case | Value:
+    """The number of the week a moment falls in (0 = the week of the period's first day), as a
+    balanced tree of CASEs on the week boundaries (plain comparisons, no per-row function)."""
+    if len(starts) == 1:
+        return Value(offset)
+    middle = len(starts) // 2
+    return Case(
+        When(**{f"{date_field}__lt": starts[middle]}, then=_week_index(date_field, starts[:middle], offset)),
+        default=_week_index(date_field, starts[middle:], offset + middle),
+        output_field=IntegerField(),
+    )
+
+
+def _group(grouping: str, date_field: str, period: Period) -> Any:
     if grouping == "department":
         return F("case__department_id")
     if grouping == "town":
         return Substr("division_id", 1, TOWN_CODE_LENGTH)
     if grouping == "week":
-        return TruncWeek(date_field, tzinfo=SHANGHAI)
+        starts = [
+            datetime.datetime.combine(day, datetime.time(), tzinfo=SHANGHAI) for day in _mondays(period)
+        ]
+        return _week_index(date_field, starts)
     if grouping == "all":
         return Value("all")
     raise ValueError(f"unknown grouping {grouping!r}")
 
 
-def _grouped(queryset: QuerySet, grouping: str, date_field: str, **aggregates: Any) -> dict[Any, dict]:
+def _grouped(
+    queryset: QuerySet, groupings: tuple[str, ...], date_field: str, period: Period, **aggregates: Any
+) -> dict[tuple, dict]:
+    """One GROUP BY query: the aggregates per combination of the groupings' keys."""
+    names = [f"group_{grouping}" for grouping in groupings]
     rows = (
-        queryset.annotate(group_key=_group(grouping, date_field))
-        .values("group_key")
+        queryset.annotate(
+            **{
+                name: _group(grouping, date_field, period)
+                for name, grouping in zip(names, groupings, strict=True)
+            }
+        )
+        .values(*names)
         .annotate(**aggregates)
         .order_by()
     )
+    mondays = _mondays(period)
     result = {}
     for row in rows:
-        key = row.pop("group_key")
-        if grouping == "week" and key is not None:
-            key = timezone.localtime(key, SHANGHAI).date() if isinstance(key, datetime.datetime) else key
+        key = tuple(
+            mondays[row.pop(name)] if grouping == "week" else row.pop(name)
+            for name, grouping in zip(names, groupings, strict=True)
+        )
         result[key] = row
     return result
 
 
-def _figures(period: Period, grouping: str, now: datetime.datetime) -> dict[Any, KpiRow]:
+@dataclass(frozen=True)
+class _Response:
+    """What the response rate needs, worked out once per period: the accept deadline as
+    segments, and the latest dispatch whose accept limit has passed."""
+
+    segments: list[_Segment]
+    due_before: datetime.datetime | None
+
+
+def _response(period: Period, now: datetime.datetime) -> _Response | None:
+    bounds = (
+        Ticket.objects.filter(
+            received_at__gte=period.start, received_at__lt=period.end, dispatched_at__isnull=False
+        )
+        .order_by()
+        .aggregate(first=Min("dispatched_at"), last=Max("dispatched_at"))
+    )
+    if bounds["first"] is None:
+        return None
+    segments = accept_segments(bounds["first"], bounds["last"] + datetime.timedelta(seconds=1))
+    return _Response(segments, _latest_due_dispatch(segments, now))
+
+
+def _figures(
+    period: Period, groupings: tuple[str, ...], now: datetime.datetime, response: _Response | None
+) -> list[tuple[tuple, dict]]:
+    """The counts per combination of the groupings (department × town × week …): three
+    GROUP BY queries, one per set of tickets (received, due, rated in the period); every
+    figure is a count, so coarser groupings are sums of these rows."""
     start, end = period.start, period.end
     returned = CaseEvent.objects.filter(case_id=OuterRef("pk"), kind="transition", transition="return")
     received = Ticket.objects.filter(received_at__gte=start, received_at__lt=end)
-    span = received.filter(dispatched_at__isnull=False).exclude(case__state=states.MERGED)
-    bounds = span.order_by().aggregate(first=Min("dispatched_at"), last=Max("dispatched_at"))
-    response: dict[str, Any] = {}
-    if bounds["first"] is not None:
-        segments = accept_segments(bounds["first"], bounds["last"] + datetime.timedelta(seconds=1))
-        due_before = _latest_due_dispatch(segments, now)
-        dispatched = Q(dispatched_at__isnull=False) & ~Q(case__state=states.MERGED)
-        due = dispatched & (Q(accepted_at__isnull=False) | Q(dispatched_at__lte=due_before or start))
-        response = {
+    accepting: dict[str, Any] = {}
+    if response is not None:
+        # Merged tickets were never dispatched (merging leaves from "awaiting dispatch" only).
+        due = Q(dispatched_at__isnull=False) & (
+            Q(accepted_at__isnull=False) | Q(dispatched_at__lte=response.due_before or start)
+        )
+        accepting = {
             "response_due": Count("pk", filter=due),
             "responded_in_time": Sum(
-                _in_time_expression(segments), filter=due & Q(accepted_at__isnull=False)
+                _in_time_expression(response.segments), filter=due & Q(accepted_at__isnull=False)
             ),
         }
     cohort = _grouped(
         received,
-        grouping,
+        groupings,
         "received_at",
+        period,
         received=Count("pk"),
         merged=Count("pk", filter=Q(case__state=states.MERGED)),
         overdue_open=Count("pk", filter=Q(case__state__in=NOT_REPLIED, case__case_deadline__lt=now)),
         returned=Count("pk", filter=Q(Exists(returned))),
         reopened=Count("pk", filter=Q(reopen_count__gt=0)),
-        **response,
+        **accepting,
     )
     due = _grouped(
         Ticket.objects.filter(case__case_deadline__gte=start, case__case_deadline__lt=min(end, now)).exclude(
             case__state=states.MERGED
         ),
-        grouping,
+        groupings,
         "case__case_deadline",
+        period,
         resolution_due=Count("pk"),
         resolved_in_time=Count("pk", filter=Q(replied_at__lte=F("case__case_deadline"))),
         replied_late=Count("pk", filter=Q(replied_at__gt=F("case__case_deadline"))),
     )
     rated = _grouped(
         Ticket.objects.filter(rated_at__gte=start, rated_at__lt=end).exclude(rating=""),
-        grouping,
+        groupings,
         "rated_at",
+        period,
         rated=Count("pk"),
         satisfied=Count("pk", filter=Q(rating__in=[Rating.SATISFIED, Rating.BASICALLY_SATISFIED])),
     )
-    rows: dict[Any, KpiRow] = {}
-    for part in (cohort, due, rated):
-        for key, values in part.items():
-            row = rows.setdefault(key, KpiRow(key=key, label=""))
-            for name, value in values.items():
-                setattr(row, name, value or 0)
-    return rows
+    return [*cohort.items(), *due.items(), *rated.items()]
+
+
+def _roll_up(rows: list[tuple[tuple, dict]], position: int | None) -> dict[Any, KpiRow]:
+    """Sum the fine rows by one part of their key (None: everything into one row)."""
+    sums: dict[Any, dict[str, int]] = {}
+    for key, values in rows:
+        group = "all" if position is None else key[position]
+        total = sums.get(group)
+        if total is None:
+            total = sums[group] = dict.fromkeys(COUNTS, 0)
+        for name, value in values.items():
+            total[name] += value or 0
+    return {group: KpiRow(key=group, label="", **counts) for group, counts in sums.items()}
 
 
 def _label_departments(rows: dict[Any, KpiRow]) -> list[KpiRow]:
@@ -421,19 +497,14 @@ def _label_towns(rows: dict[Any, KpiRow]) -> list[KpiRow]:
 
 
 def _weeks(period: Period, rows: dict[Any, KpiRow]) -> list[KpiRow]:
-    monday = period.first - datetime.timedelta(days=period.first.weekday())
-    while monday <= period.last:
+    for monday in _mondays(period):
         rows.setdefault(monday, KpiRow(key=monday, label=""))
-        monday += datetime.timedelta(days=7)
     for key, row in rows.items():
-        row.label = key.isoformat() if key else "—"
-    return sorted(rows.values(), key=lambda row: row.key or datetime.date.min)
+        row.label = key.isoformat()
+    return sorted(rows.values(), key=lambda row: row.key)
 
 
-def kpi_rows(*, period: Period, grouping: str, now: datetime.datetime | None = None) -> list[KpiRow]:
-    """The figures of the period per department, per town or per week (Monday's date)."""
-    now = now or timezone.now()
-    rows = _figures(period, grouping, now)
+def _labelled(grouping: str, period: Period, rows: dict[Any, KpiRow]) -> list[KpiRow]:
     if grouping == "department":
         return _label_departments(rows)
     if grouping == "town":
@@ -443,16 +514,27 @@ def kpi_rows(*, period: Period, grouping: str, now: datetime.datetime | None = N
     raise ValueError(f"unknown grouping {grouping!r}")
 
 
-def kpi_report(*, period: Period, now: datetime.datetime | None = None) -> KpiReport:
-    """The period's totals and its figures per department, town and week."""
+def kpi_rows(*, period: Period, grouping: str, now: datetime.datetime | None = None) -> list[KpiRow]:
+    """The figures of the period per department, per town or per week (Monday's date)."""
+    if grouping not in GROUPINGS:
+        raise ValueError(f"unknown grouping {grouping!r}")
     now = now or timezone.now()
-    totals = _figures(period, "all", now).get("all") or KpiRow(key="all", label="")
-    totals.label = str(_("All"))
+    rows = _figures(period, (grouping,), now, _response(period, now))
+    return _labelled(grouping, period, _roll_up(rows, 0))
+
+
+def kpi_report(*, period: Period, now: datetime.datetime | None = None) -> KpiReport:
+    """The period's totals and its figures per department, town and week, from one set of
+    queries grouped by department × town × week."""
+    now = now or timezone.now()
+    rows = _figures(period, GROUPINGS, now, _response(period, now))
+    totals = _roll_up(rows, None).get("all") or KpiRow(key="all", label="")
+    totals.key, totals.label = "all", str(_("All"))
     return KpiReport(
         period=period,
         now=now,
         total=totals,
-        by_department=kpi_rows(period=period, grouping="department", now=now),
-        by_town=kpi_rows(period=period, grouping="town", now=now),
-        by_week=kpi_rows(period=period, grouping="week", now=now),
+        by_department=_labelled("department", period, _roll_up(rows, 0)),
+        by_town=_labelled("town", period, _roll_up(rows, 1)),
+        by_week=_labelled("week", period, _roll_up(rows, 2)),
     )
