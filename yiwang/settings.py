@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "yiwang.exchange",
     "yiwang.cases",
     "yiwang.hotline",
+    "yiwang.rules",
     "yiwang.web",
 ]
 

@@ -230,10 +230,8 @@ class _Checker:
             kind = "integer"
         else:
             found = self.field_type(target, (*path, name))
-            if not found:
-                return None
-            source_name, field_type = found
-            if name == "sum" and field_type not in NUMERIC | {"any"}:
+            source_name, field_type = found or (str(target).split(".")[0], None)
+            if field_type and name == "sum" and field_type not in NUMERIC | {"any"}:
                 self.errors.add((*path, name), f"sum needs a number; {target} is {field_type}")
             kind = "integer" if name in ("sum", "count") else field_type
         if source_name == self.subject:

@@ -1,0 +1,185 @@
+"""Writing rules and parameters: every save is validated whole, refused with the problem
+named, and audited. A rule version is written by one person and approved by another (four
+eyes) before it is published; publishing retires the version it replaces."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yiwang.core.access import user_roles
+from yiwang.core.audit import audit_record
+from yiwang.core.errors import Conflict, ErrorCollector, FieldErrors, Forbidden
+from yiwang.core.models import Role
+from yiwang.rules.definition import Catalog, Definition, definition_parse
+from yiwang.rules.models import Parameter, ParameterValue, Rule, RuleKind, RuleVersion, VersionStatus
+
+AUTHOR_ROLES = frozenset({Role.DATA_STEWARD, Role.ADMIN})
+APPROVER_ROLES = frozenset({Role.SUPERVISOR, Role.CITY_LEADER, Role.ADMIN})
+
+
+def exchange_catalog() -> Catalog:
+    """Every catalog resource with its fields' types: what a rule may read."""
+    from yiwang.exchange.models import ResourceField
+
+    catalog: Catalog = {}
+    for code, name, kind in ResourceField.objects.values_list("resource__code", "name", "type"):
+        catalog.setdefault(code, {})[name] = kind
+    return catalog
+
+
+# --- parameters -----------------------------------------------------------------------------
+
+
+def parameter_value_add(
+    *,
+    parameter: Parameter,
+    value: int,
+    valid_from: datetime.date,
+    valid_to: datetime.date | None = None,
+    actor: Any,
+) -> ParameterValue:
+    """Add a dated value. Refused when its dates overlap a value already recorded (an open
+    end overlaps everything after it): a threshold has one value on any day."""
+    if not user_roles(actor) & AUTHOR_ROLES:
+        raise Forbidden(_("Only a data steward may set rule parameters."))
+    errors = ErrorCollector()
+    if not isinstance(value, int) or isinstance(value, bool):
+        errors.add("value", _("A parameter value is a whole number (money in fen)."))
+    if valid_to is not None and valid_to < valid_from:
+        errors.add("valid_to", _("The end date is before the start date."))
+    errors.raise_if_any()
+    with transaction.atomic():
+        Parameter.objects.select_for_update().filter(pk=parameter.pk).first()  # one writer per parameter
+        clash = ParameterValue.objects.filter(parameter=parameter).filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from)
+        )
+        if valid_to is not None:
+            clash = clash.filter(valid_from__lte=valid_to)
+        other = clash.order_by("valid_from").first()
+        if other is not None:
+            raise FieldErrors.single(
+                "valid_from",
+                _("%(code)s already has the value %(value)s from %(start)s to %(end)s; the dates overlap.")
+                % {
+                    "code": parameter.code,
+                    "value": other.value,
+                    "start": other.valid_from.isoformat(),
+                    "end": other.valid_to.isoformat() if other.valid_to else _("further notice"),
+                },
+            )
+        row = ParameterValue.objects.create(
+            parameter=parameter, value=value, valid_from=valid_from, valid_to=valid_to, created_by=actor
+        )
+        audit_record(
+            actor=actor,
+            action="rules.parameter_value",
+            target=row,
+            after={"parameter": parameter.code, "value": value, "from": str(valid_from), "to": str(valid_to)},
+        )
+    return row
+
+
+def parameters_at(codes: set[str] | list[str], on: datetime.date) -> dict[str, int]:
+    """The value of each parameter on a day. Raises FieldErrors naming those without one."""
+    values: dict[str, int] = {}
+    rows = ParameterValue.objects.filter(parameter__code__in=list(codes), valid_from__lte=on).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=on)
+    )
+    for code, value in rows.values_list("parameter__code", "value"):
+        values[code] = value
+    missing = sorted(set(codes) - set(values))
+    if missing:
+        raise FieldErrors([(("parameters", code), _("No value on %s.") % on.isoformat()) for code in missing])
+    return values
+
+
+# --- rule versions ----------------------------------------------------------------------------
+
+
+def rule_version_save(
+    *,
+    definition: dict,
+    actor: Any,
+    kind: str = RuleKind.ELIGIBILITY,
+    note: str = "",
+    catalog: Catalog | None = None,
+) -> RuleVersion:
+    """Save a definition as the next draft version of its rule (creating the rule). Refused,
+    with every problem named, when it references an unknown resource or field, compares
+    values of different types, or names a parameter that does not exist."""
+    if not user_roles(actor) & AUTHOR_ROLES:
+        raise Forbidden(_("Only a data steward may write rules."))
+    parsed: Definition = definition_parse(
+        definition, catalog=exchange_catalog() if catalog is None else catalog
+    )
+    unknown = sorted(
+        parsed.parameters()
+        - set(Parameter.objects.filter(code__in=parsed.parameters()).values_list("code", flat=True))
+    )
+    if unknown:
+        raise FieldErrors(
+            [(("definition", "parameters"), _("Unknown parameter %s.") % code) for code in unknown]
+        )
+    if kind not in RuleKind.values:
+        raise FieldErrors.single("kind", _("Unknown rule kind."))
+    with transaction.atomic():
+        rule, _created = Rule.objects.get_or_create(
+            code=parsed.code, defaults={"title": parsed.title, "kind": kind}
+        )
+        Rule.objects.select_for_update().filter(pk=rule.pk).first()
+        number = (rule.versions.aggregate(last=Max("number"))["last"] or 0) + 1
+        version = RuleVersion.objects.create(
+            rule=rule, number=number, definition=definition, note=note, author=actor
+        )
+        audit_record(
+            actor=actor,
+            action="rules.version_save",
+            target=version,
+            after={"rule": rule.code, "number": number},
+        )
+    return version
+
+
+def rule_version_approve(*, version: RuleVersion, actor: Any) -> RuleVersion:
+    """Four eyes: someone other than the author, holding an approver's role."""
+    if not user_roles(actor) & APPROVER_ROLES:
+        raise Forbidden(_("Only a supervisor or a city leader may approve rules."))
+    if version.author_id == getattr(actor, "pk", None):
+        raise Forbidden(_("The author of a rule version may not approve it."))
+    with transaction.atomic():
+        won = RuleVersion.objects.filter(pk=version.pk, status=VersionStatus.DRAFT).update(
+            status=VersionStatus.APPROVED, approved_by=actor, approved_at=timezone.now()
+        )
+        if not won:
+            raise Conflict(_("Only a draft can be approved."))
+        version.refresh_from_db()
+        audit_record(
+            actor=actor, action="rules.version_approve", target=version, after={"status": version.status}
+        )
+    return version
+
+
+def rule_version_publish(*, version: RuleVersion, actor: Any) -> RuleVersion:
+    """Make an approved version the one in force; the previous one is retired."""
+    if not user_roles(actor) & (APPROVER_ROLES | AUTHOR_ROLES):
+        raise Forbidden(_("You may not publish rules."))
+    with transaction.atomic():
+        RuleVersion.objects.filter(rule=version.rule, status=VersionStatus.PUBLISHED).update(
+            status=VersionStatus.RETIRED
+        )
+        won = RuleVersion.objects.filter(pk=version.pk, status=VersionStatus.APPROVED).update(
+            status=VersionStatus.PUBLISHED, published_at=timezone.now()
+        )
+        if not won:
+            raise Conflict(_("Only an approved version can be published."))
+        version.refresh_from_db()
+        audit_record(
+            actor=actor, action="rules.version_publish", target=version, after={"status": version.status}
+        )
+    return version
