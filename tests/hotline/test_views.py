@@ -220,3 +220,21 @@ def test_a_stale_page_shows_the_conflict_and_changes_nothing(client, hotline):
     assert "已被他人处理" in response.content.decode()
     ticket.refresh_from_db()
     assert ticket.case.state == states.HANDLING
+
+
+def test_below_the_threshold_the_queue_preselects_the_suggestion(client, hotline, trained, settings):
+    settings.HOTLINE_AUTO_THRESHOLD = 1.01
+    ticket = _filed(hotline)
+    assert ticket.suggested_department == hotline.town_office
+    _login(client, hotline.dispatcher)
+    page = client.get("/hotline/dispatch/").content.decode()
+    assert "置信度低于自动派单阈值（101%）" in page and "城乡建设" in page
+    assert f'<option value="{hotline.town_office.pk}" selected>' in page
+
+
+def test_the_dispatcher_sees_overdue_tickets_without_the_supervisors_tabs(client, hotline):
+    _login(client, hotline.dispatcher)
+    response = client.get("/hotline/overdue/")
+    assert response.status_code == 200
+    assert "/hotline/unresolved/" not in response.content.decode()
+    assert client.get("/hotline/unresolved/").status_code == 403

@@ -102,3 +102,7 @@ def form_errors_add(form: forms.Form, error: FieldErrors) -> None:
     for path, message in error.errors:
         field = str(path[0]) if path and str(path[0]) in form.fields else None
         form.add_error(field, message)
+        if field is not None:  # screen readers announce the message with the field
+            form.fields[field].widget.attrs.update(
+                {"aria-invalid": "true", "aria-describedby": f"{field}-errors"}
+            )

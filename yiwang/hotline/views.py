@@ -368,7 +368,14 @@ def _list_render(request, title: str, description: str, tickets, list_key: str, 
     return render(
         request,
         "hotline/ticket_list.html",
-        {"title": title, "description": description, "rows": rows, "list_key": list_key, **extra},
+        {
+            "title": title,
+            "description": description,
+            "rows": rows,
+            "list_key": list_key,
+            "show_tabs": bool(user_roles(request.user) & SUPERVISE_ROLES) and list_key != "search",
+            **extra,
+        },
     )
 
 
