@@ -287,9 +287,13 @@ SPARK_WIDTH, SPARK_HEIGHT = 96, 24
 def _sparkline(counts: list[int]) -> dict:
     """Counts oldest → newest as a polyline that fits a 96×24 box."""
     top = max(counts, default=0) or 1
-    step = SPARK_WIDTH / max(len(counts) - 1, 1)
+    margin = 3  # room for the end dot
+    step = (SPARK_WIDTH - 2 * margin) / max(len(counts) - 1, 1)
     points = [
-        (round(index * step, 1), round(SPARK_HEIGHT - 2 - (SPARK_HEIGHT - 4) * count / top, 1))
+        (
+            round(margin + index * step, 1),
+            round(SPARK_HEIGHT - margin - (SPARK_HEIGHT - 2 * margin) * count / top, 1),
+        )
         for index, count in enumerate(counts)
     ]
     last = points[-1] if points else (0, SPARK_HEIGHT)
