@@ -238,3 +238,14 @@ def test_the_dispatcher_sees_overdue_tickets_without_the_supervisors_tabs(client
     assert response.status_code == 200
     assert "/hotline/unresolved/" not in response.content.decode()
     assert client.get("/hotline/unresolved/").status_code == 403
+
+
+def test_the_supervisor_is_told_on_the_supervision_page_when_a_citizen_is_not_satisfied(client, hotline):
+    from yiwang.hotline.services import ticket_rate
+
+    ticket = _replied(hotline)
+    ticket_rate(ticket=ticket, actor=hotline.citizen, rating=Rating.UNSATISFIED, note="路灯还是不亮")
+    _login(client, hotline.supervisor)
+    page = client.get("/hotline/supervision/").content.decode()
+    assert 'id="ticket-notices"' in page
+    assert f'href="/hotline/tickets/{ticket.pk}/">群众对 {ticket.case.reference} 的答复不满意' in page

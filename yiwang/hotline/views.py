@@ -38,6 +38,7 @@ from yiwang.hotline.forms import (
 from yiwang.hotline.models import Category, Channel, Rating, Ticket, TicketKind
 
 LIST_LIMIT = 200
+DISPATCH_PAGE = 50  # each row carries a department picker: the oldest fifty at a time
 
 # Purposes recorded in the audit log when a page shows a caller's number or address unmasked.
 PURPOSE_TICKET = "hotline: ticket page"
@@ -330,7 +331,9 @@ def _waiting_reasons(tickets: list[Ticket]) -> dict[int, dict[str, str]]:
 
 @roles_required(DISPATCH_ROLES)
 def dispatch_queue(request):
-    tickets = list(selectors.dispatcher_queue()[:LIST_LIMIT])
+    queue = selectors.dispatcher_queue()
+    waiting = queue.count()
+    tickets = list(queue[:DISPATCH_PAGE])
     reasons = _waiting_reasons(tickets)
     rows = [
         {
@@ -343,8 +346,20 @@ def dispatch_queue(request):
     return render(
         request,
         "hotline/dispatch_queue.html",
-        {"rows": rows, "departments": department_choices(), "categories": category_choices()},
+        {
+            "rows": rows,
+            "waiting": waiting,
+            "departments": department_choices(),
+            "categories": category_choices(),
+            "notices": _notices(request),
+        },
     )
+
+
+def _notices(request) -> list:
+    """The escalation notices addressed to the user's roles about tickets (超期, 督办)."""
+    notices = case_selectors.notifications_for(user=request.user, limit=30)
+    return [notice for notice in notices if notice.case.type_code == states.TICKET][:10]
 
 
 # --- lists: supervisors, department handlers ---------------------------------------------------------
@@ -374,6 +389,7 @@ def _list_render(request, title: str, description: str, tickets, list_key: str, 
             "rows": rows,
             "list_key": list_key,
             "show_tabs": bool(user_roles(request.user) & SUPERVISE_ROLES) and list_key != "search",
+            "notices": _notices(request) if list_key in ("supervised", "overdue", "handling") else [],
             **extra,
         },
     )
