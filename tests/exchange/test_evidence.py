@@ -174,3 +174,32 @@ def test_another_process_changing_the_catalog_invalidates_this_cache(hub, grante
     read(hub, hub.consumer)
     assert loads == [1]  # and is trusted again
     assert evidence_chain_verify() == (3, [])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_readers_keep_one_unbroken_chain(hub, granted):
+    """Readers in several threads (each its own database connection) append at the same time:
+    the head's lock orders them into one chain with no gap and no fork."""
+    import threading
+
+    from django.db import connections
+
+    errors = []
+
+    def reader():
+        try:
+            for _ in range(10):
+                read(hub, hub.consumer)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert evidence_chain_verify() == (40, [])
+    assert sorted(ExchangeRead.objects.values_list("sequence", flat=True)) == list(range(1, 41))

@@ -21,6 +21,7 @@ grants learns, under that lock, whether they were still current.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import secrets
@@ -102,8 +103,6 @@ def _body_of(evidence: ExchangeRead) -> bytes:
 def _legacy_seal(evidence: ExchangeRead) -> str:
     """The seal of rows written before the chain (sequence 0): HMAC-SM3 over the two hashes
     and the consumer, resource and actor, with a key derived from the secret key."""
-    import hashlib
-
     key = ("exchange-evidence:" + settings.SECRET_KEY).encode()
     message = (
         f"{evidence.request_hash}|{evidence.response_hash}|{evidence.consumer_id}|"
@@ -117,6 +116,11 @@ def _legacy_seal(evidence: ExchangeRead) -> str:
 
 class StaleCatalog(Exception):
     """The catalog or the grants changed since the reader cached them: read again."""
+
+
+def _sql(text: str) -> str:
+    """A statement for the driver's own cursor: SQLite's placeholders are "?"."""
+    return text if connection.vendor == "postgresql" else text.replace("%s", "?")
 
 
 def _head_advance(cursor) -> tuple[int, str, str]:
@@ -136,8 +140,10 @@ def _head_advance(cursor) -> tuple[int, str, str]:
 
 def _head_create(cursor) -> None:
     cursor.execute(
-        f"INSERT INTO {HEAD_TABLE} (id, sequence, hash, catalog_version) VALUES (1, 0, %s, %s)"  # noqa: S608
-        " ON CONFLICT DO NOTHING",
+        _sql(
+            f"INSERT INTO {HEAD_TABLE} (id, sequence, hash, catalog_version) VALUES (1, 0, %s, %s)"  # noqa: S608
+            " ON CONFLICT DO NOTHING"
+        ),
         [GENESIS, secrets.token_hex(16)],
     )
 
@@ -155,13 +161,17 @@ def catalog_version_bump() -> None:
     this in its transaction: readers holding cached grants see the new token when they append
     their evidence, and read again. The token is random, so a rolled-back change (or a test
     database rebuilt) never matches an old cache."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {HEAD_TABLE} SET catalog_version = %s WHERE id = 1",  # noqa: S608
-            [secrets.token_hex(16)],
-        )
-        if cursor.rowcount == 0:
-            _head_create(cursor)
+    with transaction.atomic(), connection.wrap_database_errors:
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(
+                _sql(f"UPDATE {HEAD_TABLE} SET catalog_version = %s WHERE id = 1"),  # noqa: S608
+                [secrets.token_hex(16)],
+            )
+            if cursor.rowcount == 0:
+                _head_create(cursor)
+        finally:
+            cursor.close()
 
 
 # ---------------------------------------------------------------- appending
@@ -231,14 +241,20 @@ def evidence_append(
         response_hash,
         rows,
     ]
-    with transaction.atomic(), connection.cursor() as cursor:
-        sequence, previous_hash, version = _head_advance(cursor)
-        if catalog_version is not None and version != catalog_version:
-            raise StaleCatalog
-        seal = chain_hash(previous_hash, body)
-        cursor.execute(insert, [*params, sequence, previous_hash, seal])
-        pk = cursor.fetchone()[0]
-        cursor.execute(f"UPDATE {HEAD_TABLE} SET hash = %s WHERE id = 1", [seal])  # noqa: S608
+    # The driver's own cursor, in Django's transaction: Django's cursor wrapper costs more
+    # than these three small statements (its errors are still turned into Django's).
+    with transaction.atomic(), connection.wrap_database_errors:
+        cursor = connection.connection.cursor()
+        try:
+            sequence, previous_hash, version = _head_advance(cursor)
+            if catalog_version is not None and version != catalog_version:
+                raise StaleCatalog
+            seal = chain_hash(previous_hash, body)
+            cursor.execute(_sql(insert), [*params, sequence, previous_hash, seal])
+            pk = cursor.fetchone()[0]
+            cursor.execute(_sql(f"UPDATE {HEAD_TABLE} SET hash = %s WHERE id = 1"), [seal])  # noqa: S608
+        finally:
+            cursor.close()
     return Evidence(
         pk=pk, sequence=sequence, request_hash=request_hash, response_hash=response_hash, hash=seal
     )
