@@ -368,7 +368,9 @@ def main() -> int:
     parser.add_argument("--baseline-seconds", type=float, default=30)
     parser.add_argument("--persons", type=int, default=2000, help="size of each demo city (not timed)")
     parser.add_argument("--workers", type=int, default=int(os.environ.get("YIWANG_WORKERS", "2")))
-    parser.add_argument("--no-load", action="store_true", help="the classifier only")
+    parser.add_argument(
+        "--no-load", action="store_true", help="the classifier only (bench/RESULTS.md untouched)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary databases")
     parser.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
     args = parser.parse_args()
@@ -409,7 +411,7 @@ def main() -> int:
         samples = sorted({sample for run in runs for sample in run["intake"]["error_samples"]})
         if samples:
             print("intake error samples:\n  " + "\n  ".join(samples[:10]))
-    if not args.no_write:
+    if runs and not args.no_write:
         _write(figures, runs, load_before, load_after)
     order = [key for key in figures if key not in ("classify_per_second", "intake_errors", "intake_p99_ms")]
     for key in [*order, "classify_per_second", "intake_errors", "intake_p99_ms"]:

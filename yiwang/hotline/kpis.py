@@ -57,8 +57,9 @@ from django.utils.translation import gettext_lazy as _
 
 from yiwang.cases.models import CaseEvent
 from yiwang.cases.types import case_type_get
+from yiwang.core.access import user_roles
 from yiwang.core.calendar import DEFAULT_OFFICE_DAY, OfficeDay, WorkingDayCalendar
-from yiwang.core.models import Department, Division
+from yiwang.core.models import Department, Division, Role
 from yiwang.hotline import cases as states
 from yiwang.hotline.models import Rating, Ticket
 
@@ -66,6 +67,14 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 TOWN_CODE_LENGTH = 9  # 360302001: a town's code; its villages' codes start with it
 NOT_REPLIED = (states.DISPATCHING, states.ASSIGNED, states.HANDLING, states.SUPERVISED)
 GROUPINGS = ("department", "town", "week")
+# Who reads the hotline's figures (the key figures and the hotspots).
+FIGURES_ROLES = frozenset({Role.SUPERVISOR, Role.CITY_LEADER, Role.DISPATCHER, Role.ADMIN})
+
+
+def access_hotline_figures(user: Any) -> bool:
+    """Supervisors, city leaders, dispatchers and administrators see the hotline's figures."""
+    return bool(user_roles(user) & FIGURES_ROLES)
+
 
 DEFINITIONS = (
     (

@@ -18,13 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from yiwang.core.access import user_roles
-from yiwang.core.models import Role
 from yiwang.hotline import hotspots as hotspot_figures
 from yiwang.hotline import kpis
 from yiwang.hotline.kpis import KpiRow, Period
 
-FIGURES_ROLES = frozenset({Role.SUPERVISOR, Role.CITY_LEADER, Role.DISPATCHER, Role.ADMIN})
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
 PRESETS = (7, 30, 90)
@@ -35,7 +32,7 @@ def figures_required(view):
     @wraps(view)
     @login_required
     def wrapper(request, *args, **kwargs):
-        if not user_roles(request.user) & FIGURES_ROLES:
+        if not kpis.access_hotline_figures(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
