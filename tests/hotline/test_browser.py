@@ -25,6 +25,11 @@ def _login(page, base: str, user, next_path: str) -> None:
     page.wait_for_url(f"{base}{next_path}")
 
 
+def _fits(page) -> bool:
+    """Nothing wider than the phone's screen (no sideways scrolling)."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
 def test_the_closed_loop_in_the_browser(page_factory, live_server, hotline, screenshot_dir):
     base = live_server.url
 
@@ -40,6 +45,7 @@ def test_the_closed_loop_in_the_browser(page_factory, live_server, hotline, scre
     assert "“12345”不是有效的中国大陆电话号码" in citizen.locator("#caller_phone-errors").inner_text()
     assert "火星基地" in citizen.locator("#address-errors").inner_text()
     assert citizen.get_by_label("投诉").is_checked()  # what was typed is kept
+    assert _fits(citizen)
     citizen.screenshot(path=str(screenshot_dir / "hotline-file-errors-phone.png"), full_page=True)
     assert Ticket.objects.count() == 0
 
@@ -55,6 +61,7 @@ def test_the_closed_loop_in_the_browser(page_factory, live_server, hotline, scre
     assert citizen.locator("#ticket-reference").inner_text() == reference
     assert str(ticket.token) in citizen.locator("#follow-link").inner_text()
     assert citizen.locator("#ticket-state").inner_text() == "待派单"  # no routing model yet
+    assert _fits(citizen)
     citizen.screenshot(path=str(screenshot_dir / "hotline-filed-phone.png"), full_page=True)
 
     # The dispatcher sees why it waits and dispatches it to the town government.
@@ -100,6 +107,7 @@ def test_the_closed_loop_in_the_browser(page_factory, live_server, hotline, scre
     assert "请说明还有什么问题" in citizen.locator("#note-errors").inner_text()
     citizen.get_by_label("不满意").check()
     citizen.get_by_label("还有什么问题没有解决？").fill("路灯还是不亮")
+    assert _fits(citizen)
     citizen.screenshot(path=str(screenshot_dir / "hotline-rate-phone.png"), full_page=True)
     citizen.get_by_role("button", name="提交评价").click()
     citizen.wait_for_load_state()

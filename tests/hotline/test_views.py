@@ -249,3 +249,13 @@ def test_the_supervisor_is_told_on_the_supervision_page_when_a_citizen_is_not_sa
     page = client.get("/hotline/supervision/").content.decode()
     assert 'id="ticket-notices"' in page
     assert f'href="/hotline/tickets/{ticket.pk}/">群众对 {ticket.case.reference} 的答复不满意' in page
+
+
+def test_a_merged_ticket_tells_its_citizen_which_ticket_answers_it(client, hotline):
+    from yiwang.hotline.services import ticket_merge
+
+    first = _filed(hotline)
+    second = _filed(hotline, caller_phone="13907990000")
+    ticket_merge(ticket=second, into=first, actor=hotline.operator)
+    page = client.get(f"/hotline/follow/{second.token}/").content.decode()
+    assert f"同一事项已有工单 {first.case.reference}" in page and "已合并" in page
