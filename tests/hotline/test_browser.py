@@ -119,6 +119,11 @@ def test_the_closed_loop_in_the_browser(page_factory, live_server, hotline, scre
     row = supervisor.locator(f'[data-reference="{reference}"]')
     assert "群众不满意" in row.inner_text() and "路灯还是不亮" in row.inner_text()
     supervisor.screenshot(path=str(screenshot_dir / "hotline-supervision.png"), full_page=True)
+    row.get_by_role("link", name=reference).click()
+    supervisor.wait_for_load_state()
+    assert supervisor.locator("#ticket-phone").inner_text() == "138****1234"  # not needed to supervise
+    assert supervisor.locator("#action-close-unresolved").is_visible()
+    supervisor.screenshot(path=str(screenshot_dir / "hotline-ticket-supervised.png"), full_page=True)
 
     # The handler replies again; the operator calls back and records 满意.
     handler.reload()
