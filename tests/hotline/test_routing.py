@@ -140,6 +140,18 @@ def test_a_model_of_another_scikit_learn_version_is_refused(tmp_path):
         route_classifier_load(path)
 
 
+def test_a_model_file_of_an_older_format_is_refused_clearly(tmp_path):
+    import sklearn
+    from joblib import dump
+
+    path = tmp_path / "model.joblib"
+    dump({"format": 1, "sklearn": sklearn.__version__, "pipeline": None, "threshold": 0.5}, path)
+    with pytest.raises(
+        ModelFileError, match="a routing model of format 1, this platform reads format 2; train it again"
+    ):
+        route_classifier_load(path)
+
+
 def test_training_csv_must_name_both_columns(tmp_path):
     path = _write_csv(tmp_path / "bad.csv", [("路灯坏了", "城乡建设")], header=("text", "label"))
     with pytest.raises(TrainingDataError, match="missing column 'category'"):
@@ -217,9 +229,11 @@ def test_train_then_evaluate_on_a_fixed_split_of_the_real_messages(tmp_path):
     lines = out.getvalue().strip().splitlines()
     assert tuple(line.split("=")[0] + "=" for line in lines[-4:]) == KEY_LINES
     figures = {key: float(value) for key, value in (line.split("=") for line in lines[-4:])}
-    # A floor well under the goal (macro-F1 0.92, 80% auto-dispatched): catches regressions.
-    assert figures["macro_f1"] >= 0.80
-    assert figures["accuracy"] >= 0.80
+    # A floor well under the goal (macro-F1 0.92, 80% auto-dispatched) and under what the model
+    # measures on this split (macro-F1 0.90, accuracy 0.90, 55% at 97% on 402 messages): catches
+    # regressions, not noise.
+    assert figures["macro_f1"] >= 0.85
+    assert figures["accuracy"] >= 0.85
     assert figures["auto_dispatch_share_at_97"] >= 0.40
     assert 0 < figures["threshold_at_97"] <= 1
 

@@ -1,11 +1,21 @@
 """Routing (智能分拨): a Chinese text classifier that proposes a ticket's category.
 
-The model is TF-IDF over character 1-3-grams (no word segmenter needed, robust to typos and
-local place names) feeding a linear classifier (scikit-learn's SGDClassifier, modified Huber
-loss) whose scores are turned into probabilities by cross-validated Platt scaling
-(CalibratedClassifierCV: five models, each calibrated on the fifth it did not learn from). The top probability is
-the prediction's confidence; the hotline dispatches a ticket automatically when it is at or above
-the model's threshold and otherwise queues it for the dispatcher with the suggestion shown.
+The model is a soft vote of three linear classifiers over TF-IDF of character 1-3-grams (no word
+segmenter needed, robust to typos and local place names):
+
+- scikit-learn's SGDClassifier (modified Huber loss) on the whole message;
+- NB-SVM (`NaiveBayesWeightedSGD`): the same, with each n-gram scaled per category by its naive
+  Bayes log-count ratio;
+- SGDClassifier on the whole message plus, weighted 1.5, the n-grams of its first 40 characters
+  (the subject line citizens open with).
+
+Each member's scores are turned into probabilities by cross-validated Platt scaling
+(CalibratedClassifierCV: five models, each calibrated on the fifth it did not learn from), and the
+vote averages the members' probabilities. The three see the same messages differently and err on
+different ones: the average separates right from wrong predictions better than any of them (see
+bench/RESULTS.md). The top probability is the prediction's confidence; the hotline dispatches a
+ticket automatically when it is at or above the model's threshold and otherwise queues it for the
+dispatcher with the suggestion shown.
 
     classifier = route_classifier_train(texts=..., categories=...)   # threshold chosen by CV
     route_classifier_save(classifier)                                 # settings.VAR_DIR / hotline-model.joblib
@@ -26,7 +36,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from threadpoolctl import threadpool_limits
 
 # The seven categories of the training data, each with the city department suggested to handle
@@ -44,7 +54,7 @@ SUGGESTED_DEPARTMENTS: dict[str, str] = {
 CATEGORIES: tuple[str, ...] = tuple(SUGGESTED_DEPARTMENTS)
 
 TARGET_PRECISION = 0.97
-MODEL_FORMAT = 1
+MODEL_FORMAT = 2  # 1: one calibrated SGD pipeline; 2: the soft vote (SoftVote)
 MAX_TEXT_CHARS = 2000  # longer messages are cut: the first part says what it is about
 DEFAULT_SEED = 42
 
@@ -180,6 +190,117 @@ class CharNgramFeatures(TransformerMixin, BaseEstimator):
         return matrix
 
 
+class MessageFeatures(TransformerMixin, BaseEstimator):
+    """Two TF-IDF blocks side by side: character n-grams of the whole message (its first
+    `max_chars`), then of its head (the first `head_chars`: citizens' messages open with a subject
+    line, 关于…的投诉, that says most of what they are about). Each block's rows are L2-normalised;
+    a `FeatureView` chooses how much of the head a member of the vote sees."""
+
+    def __init__(self, ngram_range=(1, 3), head_chars=40, min_df=2, max_chars=2000):
+        self.ngram_range = ngram_range
+        self.head_chars = head_chars
+        self.min_df = min_df
+        self.max_chars = max_chars
+
+    def fit(self, texts, y=None):
+        self.body_ = CharNgramFeatures(self.ngram_range, min_df=self.min_df, max_chars=self.max_chars).fit(
+            texts
+        )
+        self.head_ = CharNgramFeatures(self.ngram_range, min_df=self.min_df, max_chars=self.head_chars).fit(
+            texts
+        )
+        self.body_columns_ = len(self.body_.idf_)
+        return self
+
+    def transform(self, texts):
+        return sp.hstack([self.body_.transform(texts), self.head_.transform(texts)], format="csr")
+
+
+class FeatureView(TransformerMixin, BaseEstimator):
+    """What one member of the vote sees of `MessageFeatures`: the body block, plus the head block
+    times `head_weight` (0: the body alone), rows L2-normalised again."""
+
+    def __init__(self, body_columns=0, head_weight=0.0):
+        self.body_columns = body_columns
+        self.head_weight = head_weight
+
+    def fit(self, x, y=None):
+        return self
+
+    def transform(self, x):
+        scale = np.ones(x.shape[1], dtype=np.float32)
+        scale[self.body_columns :] = self.head_weight
+        x = x @ sp.diags(scale, format="csr")
+        if self.head_weight:
+            row_of = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
+            norms = np.sqrt(np.bincount(row_of, weights=x.data.astype(np.float64) ** 2, minlength=x.shape[0]))
+            norms[norms == 0] = 1
+            x.data /= norms[row_of].astype(x.data.dtype)
+        else:
+            x.eliminate_zeros()
+        return x
+
+
+class NaiveBayesWeightedSGD(ClassifierMixin, BaseEstimator):
+    """NB-SVM (Wang & Manning 2012) one-vs-rest: for each category, the features are scaled by
+    their naive-Bayes log-count ratio (how much more often an n-gram occurs in that category's
+    messages than in the others') and a linear model (SGD, modified Huber) is fit on them. The
+    scaling folds into the weights, so the result is a plain linear model: `coef_`, `intercept_`,
+    `decision_function(x) = x·coef_ᵀ + intercept_`, as scikit-learn's linear classifiers."""
+
+    def __init__(self, alpha=1e-4, smoothing=1.0, random_state=None):
+        self.alpha = alpha
+        self.smoothing = smoothing
+        self.random_state = random_state
+
+    def fit(self, x, y):
+        from sklearn.linear_model import SGDClassifier
+
+        y = np.asarray(y)
+        self.classes_ = np.unique(y)
+        present = x.copy()
+        present.data[:] = 1
+        coefficients, intercepts = [], []
+        for category in self.classes_:
+            inside = np.asarray(present[y == category].sum(axis=0)).ravel() + self.smoothing
+            outside = np.asarray(present[y != category].sum(axis=0)).ravel() + self.smoothing
+            ratio = np.log(inside / inside.sum()) - np.log(outside / outside.sum())
+            model = SGDClassifier(loss="modified_huber", alpha=self.alpha, random_state=self.random_state)
+            model.fit(x @ sp.diags(ratio, format="csr"), (y == category).astype(int))
+            coefficients.append(model.coef_.ravel() * ratio)
+            intercepts.append(model.intercept_[0])
+        self.coef_ = np.vstack(coefficients)
+        self.intercept_ = np.array(intercepts)
+        return self
+
+    def decision_function(self, x):
+        return np.asarray(x @ self.coef_.T) + self.intercept_
+
+    def predict(self, x):
+        return self.classes_[self.decision_function(x).argmax(axis=1)]
+
+
+# The members of the vote: (linear model, weight of the head block). Each is calibrated by
+# cross-validated Platt scaling; the vote averages their probabilities.
+HEAD_CHARS = 40
+MEMBERS: tuple[tuple[str, float], ...] = (("sgd", 0.0), ("nb-sgd", 0.0), ("sgd", 1.5))
+
+
+class SoftVote:
+    """The routing model: one `MessageFeatures`, and members (each a `FeatureView` then a
+    calibrated linear model) whose probabilities are averaged. `classes_` and `predict_proba`
+    as a scikit-learn classifier."""
+
+    def __init__(self, *, features: MessageFeatures, members: list[Any]):
+        self.features = features
+        self.members = members
+        self.classes_ = members[0].classes_
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        x = self.features.transform(texts)
+        return np.mean([member.predict_proba(x) for member in self.members], axis=0)
+
+
 def _expit(values: np.ndarray) -> np.ndarray:
     from scipy.special import expit
 
@@ -190,23 +311,32 @@ def _clip(text: str) -> str:
     return (text or "")[:MAX_TEXT_CHARS]
 
 
-def _pipeline(*, seed: int, folds: int) -> Any:
-    from sklearn.calibration import CalibratedClassifierCV
+def _linear_model(kind: str, *, seed: int) -> Any:
     from sklearn.linear_model import SGDClassifier
+
+    if kind == "nb-sgd":
+        return NaiveBayesWeightedSGD(alpha=1e-4, random_state=seed)
+    return SGDClassifier(loss="modified_huber", alpha=1e-4, random_state=seed)
+
+
+def _fit(texts: Sequence[str], categories: Sequence[str], *, seed: int, folds: int) -> SoftVote:
+    from sklearn.calibration import CalibratedClassifierCV
     from sklearn.pipeline import make_pipeline
 
-    return make_pipeline(
-        CharNgramFeatures(ngram_range=(1, 3), min_df=2, max_chars=MAX_TEXT_CHARS),
-        CalibratedClassifierCV(
-            SGDClassifier(loss="modified_huber", alpha=1e-4, random_state=seed), cv=folds, method="sigmoid"
-        ),
-    )
-
-
-def _fit(texts: Sequence[str], categories: Sequence[str], *, seed: int, folds: int) -> Any:
     # One BLAS thread: the calibration's many small L-BFGS fits are 4× slower with more.
     with threadpool_limits(limits=1):
-        return _pipeline(seed=seed, folds=folds).fit(texts, categories)
+        features = MessageFeatures(
+            ngram_range=(1, 3), head_chars=HEAD_CHARS, min_df=2, max_chars=MAX_TEXT_CHARS
+        )
+        x = features.fit(texts).transform(texts)
+        members = [
+            make_pipeline(
+                FeatureView(body_columns=features.body_columns_, head_weight=head_weight),
+                CalibratedClassifierCV(_linear_model(kind, seed=seed), cv=folds, method="sigmoid"),
+            ).fit(x, list(categories))
+            for kind, head_weight in MEMBERS
+        ]
+    return SoftVote(features=features, members=members)
 
 
 class UntrainedClassifier:
@@ -238,42 +368,87 @@ class RoutingClassifier:
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """Rows of probabilities, columns in the order of `categories`.
 
-        Computes what the pipeline's predict_proba computes (each calibrated member's decision
-        scores through its per-class sigmoid, normalised, averaged), without scikit-learn's
-        per-call input checks, which cost ~15 ms per call: one message is classified in well
-        under a millisecond. Anything but the multi-class sigmoid model goes the general way."""
+        Computes what the model's predict_proba computes (for each member of the vote, each
+        calibrated copy's decision scores through its per-class sigmoid, normalised, averaged;
+        then the members averaged), without scikit-learn's per-call input checks, which cost
+        ~15 ms per call: one message is classified in well under a millisecond. The members'
+        views fold into their weights (a member that does not see the head has zero weights
+        there; one that does has them times its head weight, and its scores are divided by the
+        norm its view would have given the row), so all scores come from one product. A model
+        of another shape goes the general way."""
         texts = [_clip(t) for t in texts]
         stacked = self._stacked()
         if stacked is None:
             return self.pipeline.predict_proba(texts)
-        weights, intercepts, slopes, offsets = stacked
-        x = self.pipeline.steps[0][1].transform(texts)
-        members, classes = len(slopes) // len(self.categories), len(self.categories)
-        probabilities = _expit(-(slopes * (x @ weights + intercepts) + offsets)).reshape(-1, members, classes)
-        denominator = probabilities.sum(axis=2, keepdims=True)
-        uniform = np.full_like(probabilities, 1 / classes)
-        total = np.divide(probabilities, denominator, out=uniform, where=denominator != 0).mean(axis=1)
+        weights, intercepts, slopes, offsets, members = stacked
+        x = self.pipeline.features.transform(texts)
+        scores = np.asarray(x @ weights)
+        squares = x.data.astype(np.float64) ** 2
+        row_of = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
+        in_head = x.indices >= self.pipeline.features.body_columns_
+        body = np.bincount(row_of[~in_head], weights=squares[~in_head], minlength=x.shape[0])
+        head = np.bincount(row_of[in_head], weights=squares[in_head], minlength=x.shape[0])
+        classes = len(self.categories)
+        total = np.zeros((len(texts), classes))
+        start = 0
+        for head_weight, copies in members:
+            width = copies * classes
+            block = scores[:, start : start + width]
+            if head_weight:
+                norms = np.sqrt(body + head_weight**2 * head)
+                block = block / np.where(norms == 0, 1, norms)[:, None]
+            block = block + intercepts[start : start + width]
+            probabilities = _expit(-(slopes[start : start + width] * block + offsets[start : start + width]))
+            probabilities = probabilities.reshape(-1, copies, classes)
+            denominator = probabilities.sum(axis=2, keepdims=True)
+            uniform = np.full_like(probabilities, 1 / classes)
+            total += np.divide(probabilities, denominator, out=uniform, where=denominator != 0).mean(axis=1)
+            start += width
+        total /= len(members)
         total[(total > 1.0) & (total <= 1.0 + 1e-5)] = 1.0
         return total
 
-    def _stacked(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-        """Every calibrated member's weights side by side (features × members·classes, one
-        contiguous matrix: one product per batch), or None when the general path is needed."""
+    def _stacked(
+        self,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[tuple[float, int]]] | None:
+        """Every member's every calibrated copy's weights side by side (features × copies·classes,
+        one contiguous matrix), their intercepts and sigmoids, and per member (head weight,
+        copies); or None when the general path is needed."""
         if self._stacked_cache is not False:
             return self._stacked_cache
-        calibrated = self.pipeline.steps[-1][1]
-        classes = list(calibrated.classes_)
-        members = getattr(calibrated, "calibrated_classifiers_", [])
-        stacked = None
-        if len(classes) >= 3 and members and all(self._fast_member(m, classes) for m in members):
-            stacked = (
-                np.ascontiguousarray(np.hstack([m.estimator.coef_.T for m in members]), dtype=np.float64),
-                np.concatenate([m.estimator.intercept_ for m in members]),
-                np.array([c.a_ for m in members for c in m.calibrators], dtype=np.float64),
-                np.array([c.b_ for m in members for c in m.calibrators], dtype=np.float64),
-            )
-        self._stacked_cache = stacked
-        return stacked
+        classes = list(getattr(self.pipeline, "classes_", []))
+        features = getattr(self.pipeline, "features", None)
+        blocks, intercepts, slopes, offsets, members = [], [], [], [], []
+        for member in getattr(self.pipeline, "members", None) or [None]:
+            steps = getattr(member, "steps", [])
+            view, calibrated = (steps[0][1], steps[-1][1]) if len(steps) == 2 else (None, None)
+            copies = getattr(calibrated, "calibrated_classifiers_", [])
+            if not (
+                isinstance(features, MessageFeatures)
+                and isinstance(view, FeatureView)
+                and view.body_columns == features.body_columns_
+                and len(classes) >= 3
+                and list(calibrated.classes_) == classes
+                and copies
+                and all(self._fast_member(c, classes) for c in copies)
+            ):
+                self._stacked_cache = None
+                return None
+            scale = np.ones(len(features.body_.idf_) + len(features.head_.idf_))
+            scale[view.body_columns :] = view.head_weight
+            blocks += [c.estimator.coef_.T * scale[:, None] for c in copies]
+            intercepts += [c.estimator.intercept_ for c in copies]
+            slopes += [k.a_ for c in copies for k in c.calibrators]
+            offsets += [k.b_ for c in copies for k in c.calibrators]
+            members.append((float(view.head_weight), len(copies)))
+        self._stacked_cache = (
+            np.ascontiguousarray(np.hstack(blocks), dtype=np.float64),
+            np.concatenate(intercepts).astype(np.float64),
+            np.array(slopes, dtype=np.float64),
+            np.array(offsets, dtype=np.float64),
+            members,
+        )
+        return self._stacked_cache
 
     @staticmethod
     def _fast_member(member: Any, classes: list) -> bool:
@@ -521,8 +696,13 @@ def route_classifier_load(path: str | Path | None = None) -> RoutingClassifier |
         stored = load(path)
     except Exception as error:  # a truncated or foreign file
         raise ModelFileError(f"{path}: not a routing model file ({error})") from error
-    if not isinstance(stored, dict) or stored.get("format") != MODEL_FORMAT:
-        raise ModelFileError(f"{path}: not a routing model file of format {MODEL_FORMAT}; train it again")
+    if not isinstance(stored, dict) or "format" not in stored:
+        raise ModelFileError(f"{path}: not a routing model file")
+    if stored["format"] != MODEL_FORMAT:
+        raise ModelFileError(
+            f"{path}: a routing model of format {stored['format']}, this platform reads format {MODEL_FORMAT}; "
+            "train it again (`yiwang hotline train --file CSV`)"
+        )
     if stored.get("sklearn") != sklearn.__version__:
         raise ModelFileError(
             f"{path}: trained with scikit-learn {stored.get('sklearn')}, this is {sklearn.__version__}; "
