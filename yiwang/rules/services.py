@@ -5,9 +5,10 @@ eyes) before it is published; publishing retires the version it replaces."""
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,6 +31,8 @@ def exchange_catalog() -> Catalog:
     catalog: Catalog = {}
     for code, name, kind in ResourceField.objects.values_list("resource__code", "name", "type"):
         catalog.setdefault(code, {})[name] = kind
+        if kind == "decimal":  # money in yuan, offered to rules as exact integer fen
+            catalog[code][f"{name}_fen"] = "integer"
     return catalog
 
 
@@ -183,3 +186,85 @@ def rule_version_publish(*, version: RuleVersion, actor: Any) -> RuleVersion:
             actor=actor, action="rules.version_publish", target=version, after={"status": version.status}
         )
     return version
+
+
+# --- evaluation ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConditionResult:
+    id: str
+    label: str
+    basis: dict[str, str]
+    value: Any
+    op: str
+    compared_with: Any
+    passed: bool
+
+
+@dataclass(frozen=True)
+class Explanation:
+    subject: str
+    eligible: bool
+    amount: int
+    conditions: list[ConditionResult]
+
+
+def rule_evaluate(
+    definition: Definition | dict,
+    *,
+    on: datetime.date,
+    subjects: list[str] | None = None,
+    eligible_only: bool = False,
+    parameters: dict[str, int] | None = None,
+) -> list[dict[str, Any]]:
+    """Run a rule on the platform's database: one row per subject (see compiler.rule_sql).
+    Parameters are their values on `on` unless given (a what-if)."""
+    from yiwang.rules.compiler import rule_sql
+    from yiwang.rules.relations import dialect_of_connection, platform_relations
+
+    parsed = definition if isinstance(definition, Definition) else definition_parse(definition)
+    values = parameters_at(parsed.parameters(), on) if parameters is None else parameters
+    sql = rule_sql(
+        parsed,
+        relations=platform_relations({source.resource for source in parsed.sources.values()}),
+        parameters=values,
+        on=on,
+        dialect=dialect_of_connection(),
+        subjects=subjects,
+        eligible_only=eligible_only,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def rule_explain(
+    definition: Definition | dict, *, subjects: list[str], on: datetime.date
+) -> list[Explanation]:
+    """For each subject, each condition with the value found, what it was compared with and
+    whether it passed — the same statement the batch runs, restricted to these subjects."""
+    parsed = definition if isinstance(definition, Definition) else definition_parse(definition)
+    explanations = []
+    for row in rule_evaluate(parsed, on=on, subjects=subjects):
+        explanations.append(
+            Explanation(
+                subject=str(row["subject"]),
+                eligible=bool(row["eligible"]),
+                amount=int(row["amount"] or 0),
+                conditions=[
+                    ConditionResult(
+                        id=condition.id,
+                        label=condition.label,
+                        basis=condition.basis,
+                        value=row[f"v_{condition.id}"],
+                        op=condition.op,
+                        compared_with=row[f"t_{condition.id}"],
+                        passed=bool(row[f"p_{condition.id}"]),
+                    )
+                    for condition in parsed.conditions
+                ],
+            )
+        )
+    return explanations

@@ -1,0 +1,106 @@
+"""Where a rule's resources are in the platform's own database: one typed SELECT per resource.
+
+- Record-backed feeds: the JSON of exchange_record, one typed column per field. Decimal
+  fields (yuan) are also offered as `<field>_fen`, integer fen converted exactly: NUMERIC on
+  PostgreSQL; on SQLite ROUND(REAL × 100), exact for two-decimal amounts below 10¹³ yuan (the
+  error of the product stays under a quarter fen).
+- Registry-backed resources (ga.persons, ga.households, scjg.enterprises, bdcdj.properties):
+  the registry's own tables, with the columns named as the exchange publishes the fields.
+
+The rules engine reads through these relations only; which department may run a rule over
+which resource is the exchange's grant question (see docs/rules.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import connection
+
+from yiwang.rules.compiler import Relation
+
+DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres"}
+
+
+def dialect_of_connection() -> str:
+    try:
+        return DIALECTS[connection.vendor]
+    except KeyError:
+        raise LookupError(f"rules cannot run on {connection.vendor}") from None
+
+
+def _json(field: str, vendor: str) -> str:
+    if vendor == "sqlite":
+        return f"json_extract(r.data, '$.{field}')"
+    return f"(r.data ->> '{field}')"
+
+
+def _typed(field: str, kind: str, vendor: str) -> list[str]:
+    raw = _json(field, vendor)
+    if kind == "integer":
+        return [f"CAST({raw} AS {'INTEGER' if vendor == 'sqlite' else 'BIGINT'}) AS {field}"]
+    if kind == "decimal":
+        if vendor == "sqlite":
+            fen = f"CAST(ROUND(CAST({raw} AS REAL) * 100) AS INTEGER)"
+        else:
+            fen = f"CAST(ROUND(CAST({raw} AS NUMERIC) * 100) AS BIGINT)"
+        return [f"{raw} AS {field}", f"{fen} AS {field}_fen"]
+    if kind == "date" and vendor != "sqlite":
+        return [f"CAST({raw} AS DATE) AS {field}"]
+    if kind == "datetime" and vendor != "sqlite":
+        return [f"CAST({raw} AS TIMESTAMP) AS {field}"]
+    if kind == "boolean" and vendor != "sqlite":
+        return [f"CAST({raw} AS BOOLEAN) AS {field}"]
+    return [f"{raw} AS {field}"]
+
+
+def _registry_sql(backing: str) -> str:
+    from yiwang.registry.models import Enterprise, Household, HouseholdMember, Person, Property
+
+    person, household, member = (
+        Person._meta.db_table,
+        Household._meta.db_table,
+        HouseholdMember._meta.db_table,
+    )
+    if backing == "person":
+        return (
+            "SELECT id_number, name, sex, birth_date, ethnicity, division_id AS division_code, phone, address, "
+            f"death_date FROM {person}"
+        )
+    if backing == "household":
+        return (
+            "SELECT h.number, h.kind, p.id_number AS head_id_number, h.division_id AS division_code, h.is_rural, "
+            f"(SELECT COUNT(*) FROM {member} m WHERE m.household_id = h.id) AS member_count, h.address "
+            f"FROM {household} h LEFT JOIN {person} p ON p.id = h.head_id"
+        )
+    if backing == "enterprise":
+        return (
+            "SELECT uscc, name, kind, legal_representative_name, industry_code, industry_name, registered_capital, "
+            "established_on, status, division_id AS division_code, employee_count, land_area_mu, address, phone "
+            f"FROM {Enterprise._meta.db_table}"
+        )
+    if backing == "property":
+        return (
+            "SELECT unit_number, use, area, division_id AS division_code, registered_on, address, certificate_number "
+            f"FROM {Property._meta.db_table}"
+        )
+    raise LookupError(f"unknown registry backing {backing!r}")
+
+
+def platform_relations(resources: Iterable[str]) -> dict[str, Relation]:
+    """A Relation for each resource code, on the default database connection."""
+    from yiwang.exchange.models import Record, Resource
+
+    vendor = connection.vendor
+    relations: dict[str, Relation] = {}
+    for resource in Resource.objects.filter(code__in=list(resources)).prefetch_related("fields"):
+        if resource.backing:
+            relations[resource.code] = Relation(_registry_sql(resource.backing))
+            continue
+        columns = [
+            column for field in resource.fields.all() for column in _typed(field.name, field.type, vendor)
+        ]
+        relations[resource.code] = Relation(
+            f"SELECT {', '.join(columns)} FROM {Record._meta.db_table} r WHERE r.resource_id = {int(resource.pk)}"
+        )
+    return relations
