@@ -259,3 +259,20 @@ def test_a_merged_ticket_tells_its_citizen_which_ticket_answers_it(client, hotli
     ticket_merge(ticket=second, into=first, actor=hotline.operator)
     page = client.get(f"/hotline/follow/{second.token}/").content.decode()
     assert f"同一事项已有工单 {first.case.reference}" in page and "已合并" in page
+
+
+@pytest.mark.parametrize(
+    ("person", "role", "links"),
+    [
+        ("citizen", "citizen", ["/hotline/new/", "/hotline/mine/"]),
+        ("operator", "hotline_operator", ["/hotline/console/", "/hotline/callbacks/", "/hotline/search/"]),
+        ("dispatcher", "dispatcher", ["/hotline/dispatch/", "/hotline/overdue/"]),
+        ("handler", "department_handler", ["/hotline/handling/"]),
+    ],
+)
+def test_each_role_finds_its_hotline_pages_on_its_workbench(client, hotline, person, role, links):
+    _login(client, getattr(hotline, person))
+    page = client.get(f"/workbench/{role}/").content.decode()
+    for link in links:
+        assert f'href="{link}"' in page, link
+        assert client.get(link).status_code == 200, link
