@@ -49,3 +49,14 @@ def test_hotline_seed_command_takes_tickets(hotline, trained, capsys):
     call_command("hotline_seed", tickets=12)
     assert "0 created" in capsys.readouterr().out
     assert Ticket.objects.count() == 12
+
+
+@pytest.mark.django_db
+def test_without_a_routing_model_the_demo_dispatcher_routes_every_ticket(hotline):
+    assert hotline_demo_tickets(count=50, seed=3) == 50
+    assert not Ticket.objects.filter(auto_dispatched=True).exists()
+    assert Ticket.objects.exclude(dispatched_at=None).count() > 20
+    answered = Ticket.objects.filter(case__department=hotline.centre).exclude(replied_at=None)
+    assert answered.exists()  # consultations the centre answered itself
+    # … one of them rated 不满意, reopened with the centre and replied again (seed 3)
+    assert answered.filter(reopen_count__gt=0).exists()
