@@ -94,6 +94,7 @@ def test_operator_console_registers_a_call_and_shows_the_suggestion(client, hotl
     assert response["Location"] == f"/hotline/console/?ticket={ticket.pk}"
     page = client.get(response["Location"]).content.decode()
     assert 'id="routing-suggestion"' in page and 'id="answer-card"' in page
+    assert 'id="caller-history"' not in page  # the first call from this number
     response = client.post(
         f"/hotline/tickets/{ticket.pk}/act/",
         {"action": "answer", "note": "可到社区服务中心办理。", "expected_version": ticket.case.version},
@@ -105,6 +106,9 @@ def test_operator_console_registers_a_call_and_shows_the_suggestion(client, hotl
     assert AuditEntry.objects.filter(
         action="personal_data.read_unmasked", purpose="hotline: satisfaction call-back"
     ).exists()
+    client.post("/hotline/console/", request(text="小区门口的路灯又坏了，还是没人来修。"))
+    page = client.get(f"/hotline/console/?ticket={Ticket.objects.latest('received_at').pk}").content.decode()
+    assert 'id="caller-history"' in page and ticket.case.reference in page
 
 
 def test_dispatcher_queue_shows_why_and_dispatches(client, hotline):

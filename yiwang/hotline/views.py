@@ -264,6 +264,11 @@ def console(request):
         context["similar"] = (
             selectors.tickets_similar(ticket=last) if last.case.state == states.DISPATCHING else []
         )
+        context["caller_history"] = [
+            {"ticket": earlier, "state_label": case_selectors.case_state_label(earlier.case)}
+            for earlier in selectors.tickets_search(query=last.caller_phone, limit=6)
+            if earlier.pk != last.pk
+        ][:5]
     return render(request, "hotline/console.html", context)
 
 
