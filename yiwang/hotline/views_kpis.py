@@ -201,6 +201,7 @@ def kpi_page(request):
             "trend": _trend(report.by_week),
             "received_bars": _bars(report.by_department, "received"),
             "resolution_bars": _bars(report.by_department, "resolution_rate", rate=True),
+            "town_bars": _bars(sorted(report.by_town, key=lambda row: -row.received), "received"),
             "definitions": kpis.DEFINITIONS,
             "query": request.GET.urlencode(),
         },
