@@ -157,6 +157,20 @@ def test_the_centre_answers_a_consultation_directly(hotline):
 
 
 @pytest.mark.django_db
+def test_unsatisfied_with_the_centres_own_answer_goes_to_a_department(hotline):
+    ticket = ticket_intake(data=request(kind="consultation"), channel="phone", actor=hotline.operator)
+    ticket = ticket_move(ticket=ticket, transition="answer", actor=hotline.operator, note="请自行联系物业。")
+    ticket = ticket_rate(ticket=ticket, actor=hotline.operator, rating=Rating.UNSATISFIED, note="物业不管")
+    assert ticket.case.state == states.DISPATCHING and ticket.case.department == hotline.centre
+    assert ticket in dispatcher_queue() and ticket.reopen_count == 1
+    ticket = ticket_dispatch(ticket=ticket, actor=hotline.dispatcher, department=hotline.town_office)
+    ticket = ticket_move(ticket=ticket, transition="accept", actor=hotline.handler)
+    ticket = ticket_move(ticket=ticket, transition="reply", actor=hotline.handler, note="已协调物业修复。")
+    ticket = ticket_rate(ticket=ticket, actor=hotline.operator, rating=Rating.SATISFIED)
+    assert ticket.case.state == states.CLOSED and ticket.reply == "已协调物业修复。"
+
+
+@pytest.mark.django_db
 def test_a_department_returns_a_ticket_with_a_reason_and_the_dispatcher_reroutes_it(hotline):
     ticket = ticket_intake(data=request(), channel="web", actor=hotline.citizen)
     ticket = ticket_dispatch(ticket=ticket, actor=hotline.dispatcher, department=hotline.labour_branch)

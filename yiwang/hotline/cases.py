@@ -8,7 +8,8 @@
                                                         ▼               │                 │
                                                     supervised ──reply──┘                 │
     replied ──rate_close (满意/基本满意) / close_unrated (no answer in 2 working days)──▶ closed
-    replied ──rate_reopen (不满意)──▶ supervised
+    replied ──rate_reopen (不满意)──▶ supervised        (a department replied: it acts again)
+    replied ──rate_redispatch (不满意)──▶ dispatching   (the centre answered: a department must act)
     supervised, replied ──close_unresolved (supervisor, with the reason)──▶ closed_unresolved
 
 The time limit from intake to the reply is the ticket kind's (KindLimit rows); states have
@@ -54,7 +55,7 @@ def _after_transition(*, case: Any, transition: str, actor: Any, note: str) -> N
         changes = {"dispatched_at": now, "accepted_at": None}
     elif transition == "accept":
         changes = {"accepted_at": now}
-    elif transition == "return":
+    elif transition in ("return", "rate_redispatch"):
         changes = {"dispatched_at": None, "accepted_at": None}
     elif transition in ("reply", "answer"):
         late = case.case_deadline is not None and case.case_deadline < now
@@ -163,6 +164,13 @@ TICKET_TYPE = CaseType(
             pgettext_lazy("ticket transition", "Rated unsatisfied: reopen under supervision"),
             sources=(REPLIED,),
             target=SUPERVISED,
+            system=True,
+        ),
+        Transition(
+            "rate_redispatch",
+            pgettext_lazy("ticket transition", "Rated unsatisfied: send to a department"),
+            sources=(REPLIED,),
+            target=DISPATCHING,
             system=True,
         ),
         Transition(

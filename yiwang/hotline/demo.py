@@ -135,7 +135,7 @@ def _user(username: str, display_name: str, roles: list[tuple[str, Any, Any]]) -
 def _staff() -> Staff:
     """The demo logins where they exist (`yiwang seed` makes them), otherwise demo staff of
     the hotline's own; one demo handler holds the handler role in every department that a
-    routing rule or a town names (and the centre), so every department's tickets can be moved."""
+    routing rule or a town names, so every department's tickets can be moved."""
     centre = services.hotline_centre()
     operator = User.objects.filter(username=Role.HOTLINE_OPERATOR).first() or _user(
         "hotline-demo-operator", "热线演示话务员", [(Role.HOTLINE_OPERATOR, centre, None)]
@@ -149,7 +149,6 @@ def _staff() -> Staff:
     handler = _user("hotline-demo-handler", "热线演示承办人", [])
     wanted = set(RoutingRule.objects.values_list("department_id", flat=True))
     wanted |= set(Department.objects.filter(code__endswith="-ZF").values_list("pk", flat=True))
-    wanted.add(centre.pk)  # the centre answers consultations itself, and replies again when reopened
     held = set(
         RoleAssignment.objects.filter(user=handler, role=Role.DEPARTMENT_HANDLER).values_list(
             "department_id", flat=True
@@ -356,6 +355,18 @@ def _rating(rng: random.Random, story: _Story, staff: Staff) -> None:
                 note="涉及规划调整，已列入年度计划，暂无法当期解决。",
             )
             return
+        if story.case.state == states.DISPATCHING:
+            # The centre had answered it itself: the dispatcher sends it to a department now.
+            target = _town_office(story.ticket) or services.hotline_centre()
+            if not story.move(
+                "dispatch",
+                staff.dispatcher,
+                story.later(working_hours=rng.uniform(0.2, 1.5)),
+                department=target,
+            ):
+                return
+            if not story.move("accept", handler, story.later(working_hours=rng.uniform(0.1, 1.5))):
+                return
         if not story.move(
             "reply", handler, story.later(working_hours=rng.uniform(4, 20)), note="已再次现场处理并复核。"
         ):

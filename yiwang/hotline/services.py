@@ -464,7 +464,8 @@ def ticket_rate(
     *, ticket: Ticket, actor: Any, rating: str, note: str = "", expected_version: int | None = None
 ) -> Ticket:
     """The satisfaction check (满意度回访). 满意 / 基本满意 close the loop; 不满意 reopens the
-    ticket under supervision with the same department, and the supervisor is told."""
+    ticket under supervision with the same department (or, when the centre answered it
+    itself, sends it back to the dispatcher for a department), and the supervisor is told."""
     if not access_ticket_rate(actor, ticket):
         raise Forbidden(
             _("Only the citizen who filed ticket %s or the hotline centre may rate it.")
@@ -476,7 +477,12 @@ def ticket_rate(
     if rating == Rating.UNSATISFIED and not note:
         raise FieldErrors.single("note", _("Say what is still wrong, so the department can act on it."))
     now = timezone.now()
-    transition = "rate_reopen" if rating == Rating.UNSATISFIED else "rate_close"
+    transition = "rate_close"
+    if rating == Rating.UNSATISFIED:
+        # A department's reply is reopened with that department under supervision; an answer
+        # the centre gave itself goes back to the dispatcher, who sends it to a department.
+        held_by_centre = ticket.case.department_id == hotline_centre().pk
+        transition = "rate_redispatch" if held_by_centre else "rate_reopen"
     with transaction.atomic():
         case = case_transition_system(
             case=ticket.case,
@@ -490,7 +496,10 @@ def ticket_rate(
         if rating == Rating.UNSATISFIED:
             changes["reopen_count"] = ticket.reopen_count + 1
             _notify_supervisors(
-                case, _("Citizen unsatisfied with the reply to %s: reopened under supervision.")
+                case,
+                _("Citizen unsatisfied with the reply to %s: reopened under supervision.")
+                if transition == "rate_reopen"
+                else _("Citizen unsatisfied with the centre's answer to %s: back to the dispatcher."),
             )
         Ticket.objects.filter(pk=ticket.pk).update(**changes)
         audit_record(actor=actor, action="hotline.rate", target=case, after={"rating": rating, "note": note})
