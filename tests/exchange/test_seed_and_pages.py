@@ -82,7 +82,7 @@ def test_pages_render_in_chinese(steward_client):
     assert "有条件共享" in detail and "不予共享" in detail and "self_pay" in detail
     assert steward_client.get("/exchange/metrics/").status_code == 200
     queue = steward_client.get("/exchange/requests/").content.decode()
-    assert "支出型贫困低保家庭认定" in queue
+    assert "支出型贫困低保家庭认定" in queue and 'href="/exchange/requests/"' in queue
     request = AccessRequest.objects.filter(resource__code="yb.self_pay_claims").get()
     refused = steward_client.post(
         f"/exchange/requests/{request.pk}/decide/", {"decision": "refuse", "reason": ""}
@@ -111,6 +111,7 @@ def test_a_consumer_requests_access_from_the_resource_page(seeded):
     url = "/exchange/resources/yb.self_pay_claims/"
     page = client.get(url).content.decode()
     assert "申请共享" in page and 'value="diagnosis"' not in page
+    assert 'href="/exchange/requests/"' not in page  # the stewards' queue is not offered to a handler
     bad = client.post(url, {"fields": ["self_pay"], "purpose": "", "legal_basis": "x", "duration_days": "30"})
     assert bad.status_code == 200 and "请说明数据用途" in bad.content.decode()
     ok = client.post(
