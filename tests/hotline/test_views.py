@@ -280,3 +280,17 @@ def test_each_role_finds_its_hotline_pages_on_its_workbench(client, hotline, per
     for link in links:
         assert f'href="{link}"' in page, link
         assert client.get(link).status_code == 200, link
+
+
+def test_unsatisfied_with_the_centres_answer_waits_for_dispatch_with_the_citizens_words(client, hotline):
+    from yiwang.hotline.services import ticket_rate
+
+    ticket = _filed(hotline, kind="consultation")
+    ticket = ticket_move(ticket=ticket, transition="answer", actor=hotline.operator, note="请到社区办理。")
+    ticket = ticket_rate(
+        ticket=ticket, actor=hotline.citizen, rating=Rating.UNSATISFIED, note="社区说不归他们管"
+    )
+    assert ticket.case.state == states.DISPATCHING
+    _login(client, hotline.dispatcher)
+    page = client.get("/hotline/dispatch/").content.decode()
+    assert "群众对热线中心的直接答复不满意" in page and "社区说不归他们管" in page

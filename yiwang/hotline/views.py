@@ -308,6 +308,8 @@ def _waiting_reasons(tickets: list[Ticket]) -> dict[int, dict[str, str]]:
     """Why each ticket waits for a person: returned (with the department's reason), no model,
     no routing rule, below the threshold, or a possible duplicate."""
     returned = selectors.tickets_return_notes(tickets=tickets)
+    # 不满意 with an answer the centre gave itself sends the ticket back to the dispatcher.
+    unsatisfied = selectors.tickets_transition_notes(tickets=tickets, transition="rate_redispatch")
     classifier = services.routing_classifier()
     threshold = services.auto_threshold(classifier)
     reasons = {}
@@ -318,8 +320,16 @@ def _waiting_reasons(tickets: list[Ticket]) -> dict[int, dict[str, str]]:
                 "label": _("Returned by the department"),
                 "note": returned[ticket.pk],
             }
-        elif ticket.suggested_category_id is None:
+        elif ticket.pk in unsatisfied:
+            reason = {
+                "code": "unsatisfied",
+                "label": _("The citizen was not satisfied with the centre's answer"),
+                "note": unsatisfied[ticket.pk],
+            }
+        elif ticket.suggested_category_id is None and not getattr(classifier, "trained", False):
             reason = {"code": "no_model", "label": _("No routing model: nothing was suggested")}
+        elif ticket.suggested_category_id is None:
+            reason = {"code": "no_category", "label": _("Routing suggested no active category")}
         elif ticket.suggested_department_id is None:
             reason = {"code": "no_rule", "label": _("No routing rule for this category here")}
         elif (ticket.confidence or 0) < threshold:
