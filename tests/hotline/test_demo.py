@@ -7,23 +7,25 @@ import datetime
 import pytest
 from django.core.management import call_command
 from django.db.models import Count
-from django.utils import timezone
 
+from tests.hotline.conftest import at
 from yiwang.cases.models import CaseEvent
 from yiwang.hotline import cases as states
 from yiwang.hotline.demo import hotline_demo_tickets
 from yiwang.hotline.models import Ticket
 
+NOW = at(2026, 11, 20, 12)  # a fixed present: the same seed then gives the same tickets
+
 
 @pytest.mark.django_db
 def test_demo_tickets_fill_the_past_through_the_loop_and_only_top_up(hotline, trained):
-    assert hotline_demo_tickets(count=60) == 60
+    assert hotline_demo_tickets(count=60, now=NOW) == 60
     assert Ticket.objects.count() == 60
-    assert hotline_demo_tickets(count=60) == 0  # idempotent
-    assert hotline_demo_tickets(count=65, seed=7) == 5  # tops up
+    assert hotline_demo_tickets(count=60, now=NOW) == 0  # idempotent
+    assert hotline_demo_tickets(count=65, seed=7, now=NOW) == 5  # tops up
     assert Ticket.objects.count() == 65
 
-    now = timezone.now()
+    now = NOW
     received = list(Ticket.objects.values_list("received_at", flat=True))
     assert all(now - datetime.timedelta(days=91) < moment < now for moment in received)
     assert max(received) - min(received) > datetime.timedelta(days=30)
@@ -53,7 +55,7 @@ def test_hotline_seed_command_takes_tickets(hotline, trained, capsys):
 
 @pytest.mark.django_db
 def test_without_a_routing_model_the_demo_dispatcher_routes_every_ticket(hotline):
-    assert hotline_demo_tickets(count=50, seed=3) == 50
+    assert hotline_demo_tickets(count=50, seed=3, now=NOW) == 50
     assert not Ticket.objects.filter(auto_dispatched=True).exists()
     assert Ticket.objects.exclude(dispatched_at=None).count() > 20
     answered = Ticket.objects.filter(case__department=hotline.centre).exclude(replied_at=None)

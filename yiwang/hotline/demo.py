@@ -373,10 +373,20 @@ def _rating(rng: random.Random, story: _Story, staff: Staff) -> None:
             return
 
 
-def hotline_demo_tickets(*, count: int = DEFAULT_TICKETS, seed: int = 12345, sweep: bool = True) -> int:
-    """Top the hotline up to `count` tickets spread over the past ~90 days; returns how many
-    were created (0 when there are already `count` or more)."""
-    missing = count - Ticket.objects.count()
+def hotline_demo_tickets(
+    *,
+    count: int = DEFAULT_TICKETS,
+    seed: int = 12345,
+    sweep: bool = True,
+    now: datetime.datetime | None = None,
+) -> int:
+    """Top the hotline up to `count` tickets spread over the ~90 days before `now` (the
+    present by default); returns how many were created (0 when there are already `count` or
+    more). The same seed and `now` give the same tickets: each ticket's story draws from its
+    own random stream, so a step skipped because it would fall after `now` changes no other
+    ticket."""
+    existing = Ticket.objects.count()
+    missing = count - existing
     if missing <= 0:
         return 0
     corpus = _corpus()
@@ -384,28 +394,29 @@ def hotline_demo_tickets(*, count: int = DEFAULT_TICKETS, seed: int = 12345, swe
     if not towns or not corpus:
         raise LookupError("the demo tickets need the city's towns (yiwang seed) and the demo corpus")
     staff = _staff()
-    rng = random.Random(seed + Ticket.objects.count())
-    now = timezone.now()
+    rng = random.Random(seed + existing)
+    now = now or timezone.now()
     today = timezone.localtime(now, SHANGHAI).date()
     calendar = WorkingDayCalendar()
     created = 0
-    for plan in _plan(rng, missing, today, towns, corpus):
+    for index, plan in enumerate(_plan(rng, missing, today, towns, corpus)):
+        own = random.Random(f"{seed}:{existing + index}")
         if plan["received"] >= now:
-            plan["received"] = now - datetime.timedelta(minutes=rng.randint(5, 120))
+            plan["received"] = now - datetime.timedelta(minutes=own.randint(5, 120))
         town, villages = plan["place"]
         data = {
             "kind": plan["kind"],
-            "text": rng.choice(corpus[plan["category"]]),
-            "caller_phone": _phone(rng),
-            "caller_name": rng.choice(SURNAMES) + rng.choice(("先生", "女士")),
-            "address": _address(rng, town, villages),
+            "text": own.choice(corpus[plan["category"]]),
+            "caller_phone": _phone(own),
+            "caller_name": own.choice(SURNAMES) + own.choice(("先生", "女士")),
+            "address": _address(own, town, villages),
         }
         actor = staff.operator if plan["channel"] == Channel.PHONE else f"system:{plan['channel']}"
         with transaction.atomic():
             ticket = services.ticket_intake(
                 data=data, channel=plan["channel"], actor=actor, now=plan["received"]
             )
-            _live(rng, _Story(ticket, now, calendar), plan, staff)
+            _live(own, _Story(ticket, now, calendar), plan, staff)
         created += 1
     if sweep:
         case_sla_sweep(now=now)
