@@ -99,6 +99,7 @@ def demo(argv: list[str]) -> int:
     call_command("exchange_seed")
     call_command("hotline_seed")
     _demo_routing_model()
+    call_command("hotline_seed", tickets=300)  # demo tickets over the past ~90 days (tops up to 300)
     address = f"http://{args.host}:{args.port}/"
     lines = [
         "",

@@ -39,23 +39,39 @@ def _town_code(division: Any) -> str:
 def tickets_similar(*, ticket: Ticket, limit: int = 5) -> list[tuple[Ticket, float]]:
     """Open tickets at the same place (the same town) from the last 30 days that say nearly
     the same thing, most similar first: offered to the operator for merging."""
-    town = _town_code(ticket.division)
-    since = ticket.received_at - SIMILAR_WINDOW
+    return tickets_similar_to(
+        text=ticket.text,
+        division=ticket.division,
+        received_at=ticket.received_at,
+        exclude=ticket.pk,
+        limit=limit,
+    )
+
+
+def tickets_similar_to(
+    *, text: str, division: Any, received_at: Any, exclude: int | None = None, limit: int = 5
+) -> list[tuple[Ticket, float]]:
+    """tickets_similar for a request not written yet (intake asks before its transaction, so
+    the search never holds the database's write lock). Only pk and text are read to score."""
+    town = _town_code(division)
     candidates = (
         Ticket.objects.filter(
             case__state__in=states.OPEN_STATES,
-            received_at__gte=since,
+            received_at__gte=received_at - SIMILAR_WINDOW,
             duplicate_of__isnull=True,
+            division__pk__startswith=town,
         )
-        .filter(division__pk__startswith=town)
-        .exclude(pk=ticket.pk)
-        .select_related("case", "division")
-        .order_by("-received_at")[:SIMILAR_CANDIDATES]
+        .exclude(pk=exclude)
+        .order_by("-received_at")
+        .values_list("pk", "text")[:SIMILAR_CANDIDATES]
     )
-    scored = [(other, text_similarity(ticket.text, other.text)) for other in candidates]
-    scored = [(other, round(score, 3)) for other, score in scored if score >= SIMILAR_MIN_SCORE]
-    scored.sort(key=lambda pair: -pair[1])
-    return scored[:limit]
+    scored = [(pk, round(text_similarity(text, other), 3)) for pk, other in candidates]
+    scored = sorted(
+        ((pk, score) for pk, score in scored if score >= SIMILAR_MIN_SCORE), key=lambda pair: -pair[1]
+    )
+    scored = scored[:limit]
+    found = ticket_queryset().in_bulk([pk for pk, _ in scored])
+    return [(found[pk], score) for pk, score in scored if pk in found]
 
 
 def ticket_queryset() -> QuerySet[Ticket]:

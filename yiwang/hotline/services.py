@@ -272,7 +272,7 @@ def ticket_intake(
     """Take a request in. Routing proposes a category and department; when it is confident
     and the request repeats no open ticket at the same place, the ticket is dispatched in the
     same transaction, otherwise it waits in the dispatcher's queue with the suggestion."""
-    from yiwang.hotline.selectors import tickets_similar
+    from yiwang.hotline.selectors import tickets_similar_to
 
     if channel not in Channel.values:
         raise ValueError(f"unknown channel {channel!r}")
@@ -280,6 +280,10 @@ def ticket_intake(
     suggestion = routing_suggest(intake.text, intake.division)
     now = now or timezone.now()
     centre = hotline_centre()
+    # Read-only work before the write transaction (SQLite has one writer at a time).
+    duplicate = suggestion.automatic and bool(
+        tickets_similar_to(text=intake.text, division=intake.division, received_at=now, limit=1)
+    )
     with transaction.atomic():
         case = case_open(
             case_type=states.TICKET,
@@ -324,7 +328,6 @@ def ticket_intake(
                 "confidence": round(suggestion.confidence, 4),
             },
         )
-        duplicate = suggestion.automatic and bool(tickets_similar(ticket=ticket, limit=1))
         if suggestion.automatic and not duplicate:
             case_transition_system(
                 case=case,
