@@ -569,15 +569,15 @@ def _write(figures: dict, runs: list[dict], load_before, load_after) -> None:
             "includes the wait in the server's queue: 100 clients share the server's "
             f"{figures['workers'] * 4} threads, and SQLite writes one transaction at a time.",
             "",
-            "Why intake is slow under load: each intake holds SQLite's one write lock (BEGIN IMMEDIATE) for "
-            "its whole transaction, so concurrent intakes queue for it. After each load run, 100 intakes one "
-            f"after another on the same database (median): {figures['alone_intake_ms']} ms per intake, of "
-            f"which {figures['alone_write_transaction_ms']} ms inside the write transaction, of which "
-            f"{figures['alone_duplicate_search_ms']} ms is the duplicate search (`tickets_similar`: open "
-            "tickets of the town from the last 30 days, up to 500 rows with their case, compared in Python). "
-            "The ceiling is about 1000 / transaction ms tickets/s whatever the number of server threads; "
-            "the duplicate search only reads, and run before the transaction it would leave the lock "
-            "sooner.",
+            "What bounds intake under load: each intake holds SQLite's one write lock (BEGIN IMMEDIATE) for "
+            "its write transaction, so concurrent intakes queue for it, and the two server workers share "
+            "the machine's two CPUs with the 100 clients. After each load run, 100 intakes one after "
+            f"another on the same database (median): {figures['alone_intake_ms']} ms per intake, of which "
+            f"{figures['alone_write_transaction_ms']} ms inside the write transaction (a ceiling of about "
+            "1000 / that many tickets/s whatever the number of server threads). The duplicate search "
+            "(open tickets of the town from the last 30 days, compared in Python) runs before the "
+            "transaction and only reads. With 100 clients each posting again as soon as it is answered, "
+            "latency is about clients ÷ throughput: the p99 is queueing, not one slow intake.",
         ]
     lines.append(END)
     section = "\n".join(lines)
