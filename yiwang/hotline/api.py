@@ -411,7 +411,8 @@ def ticket_cohandle(request, key: str, payload: CohandleIn):
 @router.post("/tickets/{key}/rate", response=TicketDetailOut)
 def ticket_rate(request, key: str, payload: RateIn):
     """The satisfaction check: satisfied / basically_satisfied close the ticket, unsatisfied
-    (with a note) reopens it under supervision."""
+    (with a note) reopens it under supervision, or sends it back to the dispatcher when the
+    centre had answered it itself."""
     ticket = selectors.ticket_for_user(key=key, user=request.auth)
     ticket = services.ticket_rate(
         ticket=ticket,
