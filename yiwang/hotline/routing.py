@@ -39,20 +39,6 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from threadpoolctl import threadpool_limits
 
-# The seven categories of the training data, each with the city department suggested to handle
-# it (codes of yiwang/core/data/departments_3603.csv). The configurable category × division →
-# department mapping belongs to the hotline's dispatch rules; this is its default.
-SUGGESTED_DEPARTMENTS: dict[str, str] = {
-    "城乡建设": "ZJ",  # 住建局
-    "劳动和社会保障": "RS",  # 人社局
-    "教育文体": "JY",  # 教育局
-    "商贸旅游": "SW2",  # 商务局
-    "卫生计生": "WJ",  # 卫健委
-    "环境保护": "STHJ",  # 生态环境局
-    "交通运输": "JTYS",  # 交通运输局
-}
-CATEGORIES: tuple[str, ...] = tuple(SUGGESTED_DEPARTMENTS)
-
 TARGET_PRECISION = 0.97
 MODEL_FORMAT = 2  # 1: one calibrated SGD pipeline; 2: the soft vote (SoftVote)
 MAX_TEXT_CHARS = 2000  # longer messages are cut: the first part says what it is about
@@ -81,10 +67,6 @@ class Prediction:
     category: str | None
     confidence: float
     alternatives: tuple[tuple[str, float], ...] = ()
-
-    @property
-    def department_code(self) -> str | None:
-        return SUGGESTED_DEPARTMENTS.get(self.category or "")
 
 
 @dataclass(frozen=True)
