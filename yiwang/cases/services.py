@@ -435,6 +435,28 @@ def case_log(
     return _event(case, actor=actor, kind=kind, at=now or timezone.now(), note=note, data=data or {})
 
 
+def case_notify(
+    *,
+    case: Case,
+    role: str,
+    message: str,
+    department: Department | None = None,
+    now: datetime.datetime | None = None,
+) -> Notification:
+    """Tell the holders of `role` (in `department`, or anywhere) about the case: a line in
+    their workbench inbox, delivered by a queued task. Call it inside the caller's
+    transaction, so a rolled-back move tells nobody."""
+    notification = Notification.objects.create(
+        case=case,
+        role=role,
+        department=department,
+        message=str(message)[:255],
+        created_at=now or timezone.now(),
+    )
+    task_enqueue("cases.notify", {"notification_id": notification.pk})
+    return notification
+
+
 # --- the SLA sweep -----------------------------------------------------------------------
 
 
@@ -500,10 +522,7 @@ def _escalate(case: Case, kind: CaseType, rule: Escalation, now, result: SweepRe
                 after={"rule": rule.key, "state": case.state, "notify_role": rule.notify_role},
             )
             if rule.notify_role:
-                notification = Notification.objects.create(
-                    case=case, role=rule.notify_role, department=None, message=message[:255], created_at=now
-                )
-                task_enqueue("cases.notify", {"notification_id": notification.pk})
+                case_notify(case=case, role=rule.notify_role, message=message, now=now)
             if rule.transition:
                 _apply_transition(
                     case=case,

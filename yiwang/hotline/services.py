@@ -21,10 +21,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yiwang.cases.models import Case
 from yiwang.cases.services import (
     case_add_participant,
     case_log,
+    case_notify,
     case_open,
     case_transition,
     case_transition_system,
@@ -498,29 +498,15 @@ def ticket_rate(
         changes: dict[str, Any] = {"rating": rating, "rating_note": note, "rated_at": now}
         if rating == Rating.UNSATISFIED:
             changes["reopen_count"] = ticket.reopen_count + 1
-            _notify_supervisors(
-                case,
+            message = (
                 _("Citizen unsatisfied with the reply to %s: reopened under supervision.")
                 if transition == "rate_reopen"
-                else _("Citizen unsatisfied with the centre's answer to %s: back to the dispatcher."),
+                else _("Citizen unsatisfied with the centre's answer to %s: back to the dispatcher.")
             )
+            case_notify(case=case, role=Role.SUPERVISOR, message=message % case.reference, now=now)
         Ticket.objects.filter(pk=ticket.pk).update(**changes)
         audit_record(actor=actor, action="hotline.rate", target=case, after={"rating": rating, "note": note})
     return Ticket.objects.select_related("case").get(pk=ticket.pk)
-
-
-def _notify_supervisors(case: Case, message: str) -> None:
-    from yiwang.cases.models import Notification
-    from yiwang.cases.taskqueue import task_enqueue
-
-    notification = Notification.objects.create(
-        case=case,
-        role=Role.SUPERVISOR,
-        department=None,
-        message=(message % case.reference)[:255],
-        created_at=timezone.now(),
-    )
-    task_enqueue("cases.notify", {"notification_id": notification.pk})
 
 
 def ticket_merge(*, ticket: Ticket, into: Ticket, actor: Any, expected_version: int | None = None) -> Ticket:
