@@ -57,6 +57,10 @@ INSTALLED_APPS = [
     "yiwang.cases",
     "yiwang.hotline",
     "yiwang.rules",
+    "yiwang.services",
+    "yiwang.benefits",
+    "yiwang.relapse",
+    "yiwang.enrollment",
     "yiwang.web",
 ]
 

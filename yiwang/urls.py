@@ -11,5 +11,9 @@ urlpatterns = [
     path("cases/", include("yiwang.cases.urls")),
     path("hotline/", include("yiwang.hotline.urls")),
     path("open311/v2/", include("yiwang.hotline.open311_urls")),
+    path("services/", include("yiwang.services.urls")),
+    path("benefits/", include("yiwang.benefits.urls")),
+    path("relapse/", include("yiwang.relapse.urls")),
+    path("enrollment/", include("yiwang.enrollment.urls")),
     path("", include("yiwang.web.urls")),
 ]

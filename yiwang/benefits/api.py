@@ -1,0 +1,7 @@
+"""The benefits JSON API (mounted at /api/benefits)."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["benefits"])
