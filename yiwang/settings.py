@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "yiwang.cases",
     "yiwang.hotline",
     "yiwang.rules",
+    "yiwang.certs",
     "yiwang.services",
     "yiwang.benefits",
     "yiwang.relapse",
