@@ -11,6 +11,7 @@ urlpatterns = [
     path("cases/", include("yiwang.cases.urls")),
     path("hotline/", include("yiwang.hotline.urls")),
     path("open311/v2/", include("yiwang.hotline.open311_urls")),
+    path("rules/", include("yiwang.rules.urls")),
     path("certs/", include("yiwang.certs.urls")),
     path("services/", include("yiwang.services.urls")),
     path("benefits/", include("yiwang.benefits.urls")),
