@@ -177,3 +177,37 @@ def test_filter_value_of_the_wrong_type_is_a_field_error(hub):
             purpose=PURPOSE,
         )
     assert error.value.errors[0][0] == ("filters.settled_on",)
+
+
+@pytest.mark.parametrize(
+    ("backing", "expected"),
+    [
+        ("household_member", lambda member, unit: {"household_number": member.household.number}),
+        ("property_owner", lambda member, unit: {"unit_number": unit.unit_number, "share": "1.0000"}),
+    ],
+)
+def test_memberships_and_ownerships_are_read_by_the_persons_id_number(hub, backing, expected):
+    from tests.factories import HouseholdMemberFactory, PropertyFactory
+
+    member = HouseholdMemberFactory()
+    unit = PropertyFactory(owners=[member.person])
+    services.resource_publish(
+        actor=hub.owner_steward,
+        department=hub.owner,
+        code=f"test.{backing}",
+        title=backing,
+        subject_type="person",
+        key_field="id_number" if backing == "household_member" else "owner_id_number",
+        subject_field="id_number" if backing == "household_member" else "owner_id_number",
+        fields=[],
+        backing=backing,
+    )
+    result = exchange_read(
+        actor=hub.owner_steward,
+        consumer=hub.owner,
+        resource_code=f"test.{backing}",
+        purpose="test",
+        subject=member.person.id_number,
+    )
+    assert len(result.rows) == 1
+    assert expected(member, unit).items() <= result.rows[0].items()

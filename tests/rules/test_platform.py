@@ -173,7 +173,9 @@ def test_a_rule_runs_on_the_stored_feed_in_exact_fen(feed, settings):
     assert sorted(row["subject"] for row in lowered) == sorted([boundary, below])
 
 
-@pytest.mark.parametrize("backing", ["person", "household", "enterprise", "property"])
+@pytest.mark.parametrize(
+    "backing", ["person", "household", "enterprise", "property", "household_member", "property_owner"]
+)
 def test_every_registry_relation_is_valid_sql_with_the_published_field_names(backing):
     from django.db import connection
 

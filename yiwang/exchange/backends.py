@@ -78,6 +78,23 @@ def _property(prop) -> dict[str, Any]:
     }
 
 
+def _household_member(member) -> dict[str, Any]:
+    return {
+        "household_number": member.household.number,
+        "id_number": member.person.id_number,
+        "relation": member.relation,
+    }
+
+
+def _property_owner(owner) -> dict[str, Any]:
+    return {
+        "unit_number": owner.property.unit_number,
+        "owner_id_number": owner.person.id_number if owner.person_id else None,
+        "owner_uscc": owner.enterprise.uscc if owner.enterprise_id else None,
+        "share": str(owner.share),
+    }
+
+
 @dataclass(frozen=True)
 class Backend:
     queryset: Callable[[], QuerySet]
@@ -169,6 +186,31 @@ BACKENDS: dict[str, Backend] = {
             ("registered_on", "date", "open", "登记日期", ""),
             ("address", "string", "conditional", "坐落", ""),
             ("certificate_number", "string", "closed", "不动产权证书号", "kept by the registration centre"),
+        ),
+    ),
+    # Membership and ownership: what household rules and catchment checks join through. A
+    # subject (a person) is looked up by the member's or the owner's ID number.
+    "household_member": Backend(
+        queryset=lambda: registry.household_member_list(),
+        subject_column="person__id_number",
+        row=_household_member,
+        filter_columns={"household_number": "household__number", "id_number": "person__id_number"},
+        fields=(
+            ("household_number", "string", "open", "户号", ""),
+            ("id_number", "string", "conditional", "成员公民身份号码", ""),
+            ("relation", "string", "open", "与户主关系", "GB/T 4761 code"),
+        ),
+    ),
+    "property_owner": Backend(
+        queryset=lambda: registry.property_owner_list(),
+        subject_column="person__id_number",
+        row=_property_owner,
+        filter_columns={"unit_number": "property__unit_number", "owner_id_number": "person__id_number"},
+        fields=(
+            ("unit_number", "string", "open", "不动产单元号", ""),
+            ("owner_id_number", "string", "conditional", "权利人公民身份号码", ""),
+            ("owner_uscc", "string", "open", "权利人统一社会信用代码", ""),
+            ("share", "decimal", "open", "共有份额", "0–1"),
         ),
     ),
 }

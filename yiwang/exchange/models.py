@@ -56,6 +56,8 @@ class Backing(models.TextChoices):
     HOUSEHOLD = "household", _("Registry: households")
     ENTERPRISE = "enterprise", _("Registry: enterprises")
     PROPERTY = "property", _("Registry: properties")
+    HOUSEHOLD_MEMBER = "household_member", _("Registry: household members")
+    PROPERTY_OWNER = "property_owner", _("Registry: property owners")
 
 
 class Resource(models.Model):

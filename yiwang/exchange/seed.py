@@ -50,6 +50,16 @@ REGISTRY = (
         "property",
         "自然资源和空间地理库",
     ),
+    ("ga.household_members", "GA", "户籍成员信息", "person", "id_number", "household_member", "人口库"),
+    (
+        "bdcdj.property_owners",
+        "BDCDJ",
+        "不动产权利人信息",
+        "person",
+        "owner_id_number",
+        "property_owner",
+        "自然资源和空间地理库",
+    ),
 )
 
 

@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from yiwang.core.errors import NotFound
 from yiwang.core.models import Department, Division, DivisionLevel
 from yiwang.core.services import PersonalRecord, personal_data_present_many
-from yiwang.registry.models import Enterprise, Household, HouseholdMember, Person, Property
+from yiwang.registry.models import Enterprise, Household, HouseholdMember, Person, Property, PropertyOwner
 
 
 def city_figures() -> dict[str, int]:
@@ -221,6 +221,22 @@ def household_list(*, query: str = "", division_code: str | None = None) -> Quer
     if query:
         queryset = queryset.filter(Q(number__startswith=query) | Q(head__name__startswith=query))
     return _division_filter(queryset, division_code).order_by("id")
+
+
+def household_member_list(*, division_code: str | None = None) -> QuerySet[HouseholdMember]:
+    """Who belongs to which household (户籍成员), with the household and the person."""
+    queryset = HouseholdMember.objects.select_related("household", "person")
+    if division_code:
+        queryset = queryset.filter(household__division__code__startswith=division_code)
+    return queryset.order_by("id")
+
+
+def property_owner_list(*, division_code: str | None = None) -> QuerySet[PropertyOwner]:
+    """Who owns which share of which property (a person or an enterprise)."""
+    queryset = PropertyOwner.objects.select_related("property", "person", "enterprise")
+    if division_code:
+        queryset = queryset.filter(property__division__code__startswith=division_code)
+    return queryset.order_by("id")
 
 
 def household_get_by_id(*, household_id: int) -> Household:

@@ -55,7 +55,14 @@ def _typed(field: str, kind: str, vendor: str) -> list[str]:
 
 
 def _registry_sql(backing: str) -> str:
-    from yiwang.registry.models import Enterprise, Household, HouseholdMember, Person, Property
+    from yiwang.registry.models import (
+        Enterprise,
+        Household,
+        HouseholdMember,
+        Person,
+        Property,
+        PropertyOwner,
+    )
 
     person, household, member = (
         Person._meta.db_table,
@@ -83,6 +90,18 @@ def _registry_sql(backing: str) -> str:
         return (
             "SELECT unit_number, use, area, division_id AS division_code, registered_on, address, certificate_number "
             f"FROM {Property._meta.db_table}"
+        )
+    if backing == "household_member":
+        return (
+            "SELECT h.number AS household_number, p.id_number, m.relation "
+            f"FROM {member} m JOIN {household} h ON h.id = m.household_id JOIN {person} p ON p.id = m.person_id"
+        )
+    if backing == "property_owner":
+        return (
+            "SELECT u.unit_number, p.id_number AS owner_id_number, e.uscc AS owner_uscc, o.share "
+            f"FROM {PropertyOwner._meta.db_table} o JOIN {Property._meta.db_table} u ON u.id = o.property_id "
+            f"LEFT JOIN {person} p ON p.id = o.person_id LEFT JOIN {Enterprise._meta.db_table} e "
+            "ON e.id = o.enterprise_id"
         )
     raise LookupError(f"unknown registry backing {backing!r}")
 
