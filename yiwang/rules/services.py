@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from yiwang.core.access import user_roles
 from yiwang.core.audit import audit_record
-from yiwang.core.errors import Conflict, ErrorCollector, FieldErrors, Forbidden
+from yiwang.core.errors import Conflict, ErrorCollector, FieldErrors, Forbidden, NotFound
 from yiwang.core.models import Role
 from yiwang.rules.definition import Catalog, Definition, definition_parse
 from yiwang.rules.models import Parameter, ParameterValue, Rule, RuleKind, RuleVersion, VersionStatus
@@ -51,6 +51,14 @@ def parameter_value_add(
     end overlaps everything after it): a threshold has one value on any day."""
     if not user_roles(actor) & AUTHOR_ROLES:
         raise Forbidden(_("Only a data steward may set rule parameters."))
+    return _parameter_value_write(
+        parameter=parameter, value=value, valid_from=valid_from, valid_to=valid_to, actor=actor
+    )
+
+
+def _parameter_value_write(
+    *, parameter: Parameter, value: int, valid_from: datetime.date, valid_to: datetime.date | None, actor: Any
+) -> ParameterValue:
     errors = ErrorCollector()
     if not isinstance(value, int) or isinstance(value, bool):
         errors.add("value", _("A parameter value is a whole number (money in fen)."))
@@ -118,6 +126,12 @@ def rule_version_save(
     values of different types, or names a parameter that does not exist."""
     if not user_roles(actor) & AUTHOR_ROLES:
         raise Forbidden(_("Only a data steward may write rules."))
+    return _version_write(definition=definition, actor=actor, kind=kind, note=note, catalog=catalog)
+
+
+def _version_write(
+    *, definition: dict, actor: Any, kind: str, note: str, catalog: Catalog | None
+) -> RuleVersion:
     parsed: Definition = definition_parse(
         definition, catalog=exchange_catalog() if catalog is None else catalog
     )
@@ -172,6 +186,10 @@ def rule_version_publish(*, version: RuleVersion, actor: Any) -> RuleVersion:
     """Make an approved version the one in force; the previous one is retired."""
     if not user_roles(actor) & (APPROVER_ROLES | AUTHOR_ROLES):
         raise Forbidden(_("You may not publish rules."))
+    return _publish(version=version, actor=actor)
+
+
+def _publish(*, version: RuleVersion, actor: Any) -> RuleVersion:
     with transaction.atomic():
         RuleVersion.objects.filter(rule=version.rule, status=VersionStatus.PUBLISHED).update(
             status=VersionStatus.RETIRED
@@ -268,3 +286,118 @@ def rule_explain(
             )
         )
     return explanations
+
+
+# --- rule files shipped with an application ------------------------------------------------------
+
+RULE_FILE_ACCOUNT = "system-rules"
+
+
+def _rule_file_account() -> Any:
+    """The account rule files are written and published under: an inactive user no one logs
+    in as. A rule file is reviewed with the code it ships in, so it needs no second approver."""
+    from django.contrib.auth import get_user_model
+
+    account, created = get_user_model().objects.get_or_create(
+        username=RULE_FILE_ACCOUNT, defaults={"is_active": False, "display_name": "规则文件"}
+    )
+    if created:
+        account.set_unusable_password()
+        account.save(update_fields=["password"])
+    return account
+
+
+def rule_file_load(*, raw: dict, source: str, catalog: Catalog | None = None) -> RuleVersion:
+    """Load a rule file (YAML parsed to a dict) that an application ships with, idempotently:
+
+        kind: eligibility | screening | amount
+        parameters:
+          - code: relapse.medical.threshold_fen
+            label: 医疗自付费用预警线
+            unit: fen
+            basis: {document: 《…》, article: 二}
+            values: [{value: 1500000, valid_from: 2021-01-01, valid_to: null}]
+        rule: {code: …, title: …, …}          # a definition (yiwang.rules.definition)
+
+    Parameters are created if missing and values added if not already recorded (a value that
+    overlaps a different one is refused, as parameter_value_add does). The rule is published
+    as a new version only when its definition differs from the one in force. Returns the
+    version in force. Everything is checked before anything is written."""
+    account = _rule_file_account()
+    errors = ErrorCollector()
+    kind = raw.get("kind", RuleKind.ELIGIBILITY)
+    if kind not in RuleKind.values:
+        errors.add("kind", _("Unknown rule kind."))
+    definition = raw.get("rule")
+    if not isinstance(definition, dict):
+        errors.add("rule", _("A rule file needs a rule definition."))
+    declared = raw.get("parameters") or []
+    if not isinstance(declared, list):
+        errors.add("parameters", _("Parameters are a list."))
+        declared = []
+    for index, item in enumerate(declared):
+        for key in ("code", "label", "unit", "values"):
+            if not isinstance(item, dict) or not item.get(key):
+                errors.add(("parameters", index, key), _("This field is required."))
+    errors.raise_if_any()
+    parsed = definition_parse(definition, catalog=exchange_catalog() if catalog is None else catalog)
+    known = {item["code"] for item in declared} | set(
+        Parameter.objects.filter(code__in=parsed.parameters()).values_list("code", flat=True)
+    )
+    for code in sorted(parsed.parameters() - known):
+        errors.add(("rule", "parameters"), _("Unknown parameter %s.") % code)
+    errors.raise_if_any()
+    with transaction.atomic():
+        for index, item in enumerate(declared):
+            basis = item.get("basis") or {}
+            parameter, _created = Parameter.objects.get_or_create(
+                code=item["code"],
+                defaults={
+                    "label": item["label"],
+                    "unit": item["unit"],
+                    "basis_document": basis.get("document", ""),
+                    "basis_article": str(basis.get("article", "")),
+                },
+            )
+            for number, entry in enumerate(item["values"]):
+                start = _date(entry.get("valid_from"), ("parameters", index, "values", number, "valid_from"))
+                end = entry.get("valid_to")
+                end = _date(end, ("parameters", index, "values", number, "valid_to")) if end else None
+                recorded = ParameterValue.objects.filter(parameter=parameter, valid_from=start).first()
+                if recorded is not None and recorded.value == entry.get("value") and recorded.valid_to == end:
+                    continue
+                _parameter_value_write(
+                    parameter=parameter,
+                    value=entry.get("value"),
+                    valid_from=start,
+                    valid_to=end,
+                    actor=account,
+                )
+        rule = Rule.objects.filter(code=parsed.code).first()
+        current = rule.versions.filter(status=VersionStatus.PUBLISHED).first() if rule else None
+        if current is not None and current.definition == definition:
+            return current
+        version = _version_write(
+            definition=definition, actor=account, kind=kind, note=f"rule file {source}"[:255], catalog=catalog
+        )
+        RuleVersion.objects.filter(pk=version.pk).update(
+            status=VersionStatus.APPROVED, approved_by=account, approved_at=timezone.now()
+        )
+        return _publish(version=version, actor=account)
+
+
+def _date(value: Any, path: tuple) -> datetime.date:
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError:
+        raise FieldErrors([(path, _("Not a date (YYYY-MM-DD)."))]) from None
+
+
+def rule_in_force(*, code: str) -> RuleVersion:
+    """The published version of a rule. Raises NotFound when none is published."""
+    version = RuleVersion.objects.select_related("rule").filter(rule__code=code, status="published").first()
+    if version is None:
+        raise NotFound(_("No published version of rule %s.") % code)
+    return version
