@@ -17,12 +17,10 @@ entries carry the moment they were really written.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime
 import random
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,27 +84,6 @@ class Staff:
     dispatcher: Any
     supervisor: Any
     handler: Any  # a demo handler in every department tickets are routed to
-
-
-@contextlib.contextmanager
-def _hotline_clock(moment: datetime.datetime) -> Iterator[None]:
-    """Let the hotline's services read `moment` as the present (for `ticket_rate`, which takes
-    no `now`); the engine and the audit log keep the real clock."""
-
-    class _Clock:
-        @staticmethod
-        def now() -> datetime.datetime:
-            return moment
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(timezone, name)
-
-    original = services.timezone
-    services.timezone = _Clock()  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        services.timezone = original
 
 
 def _corpus() -> dict[str, list[str]]:
@@ -256,8 +233,7 @@ class _Story:
         if at is None:
             return False
         ticket = Ticket.objects.select_related("case").get(pk=self.ticket.pk)
-        with _hotline_clock(at):
-            ticket = services.ticket_rate(ticket=ticket, actor=actor, rating=rating, note=note)
+        ticket = services.ticket_rate(ticket=ticket, actor=actor, rating=rating, note=note, now=at)
         self.case = ticket.case
         self.clock = at
         return True

@@ -408,6 +408,7 @@ def ticket_dispatch(
     category: Category | None = None,
     note: str = "",
     expected_version: int | None = None,
+    now: datetime.datetime | None = None,
 ) -> Ticket:
     """A dispatcher sends the ticket to a department (re-routing a returned one the same way)."""
     with transaction.atomic():
@@ -418,6 +419,7 @@ def ticket_dispatch(
             expected_version=_version(ticket, expected_version),
             note=note or _("Dispatched to %s.") % department.name,
             department=department,
+            now=now,
         )
         if category is not None and category.pk != ticket.category_id:
             Ticket.objects.filter(pk=ticket.pk).update(category=category)
@@ -425,7 +427,13 @@ def ticket_dispatch(
 
 
 def ticket_move(
-    *, ticket: Ticket, transition: str, actor: Any, note: str = "", expected_version: int | None = None
+    *,
+    ticket: Ticket,
+    transition: str,
+    actor: Any,
+    note: str = "",
+    expected_version: int | None = None,
+    now: datetime.datetime | None = None,
 ) -> Ticket:
     """Accept, reply, answer directly, press, or close as not resolved: a transition of the
     ticket's case (the case type names who may take which)."""
@@ -437,11 +445,19 @@ def ticket_move(
         actor=actor,
         expected_version=_version(ticket, expected_version),
         note=note,
+        now=now,
     )
     return Ticket.objects.select_related("case").get(pk=ticket.pk)
 
 
-def ticket_return(*, ticket: Ticket, actor: Any, note: str, expected_version: int | None = None) -> Ticket:
+def ticket_return(
+    *,
+    ticket: Ticket,
+    actor: Any,
+    note: str,
+    expected_version: int | None = None,
+    now: datetime.datetime | None = None,
+) -> Ticket:
     """The department sends the ticket back to the dispatcher with its reason (退回); it
     returns to the centre's queue for re-routing."""
     case_transition(
@@ -451,6 +467,7 @@ def ticket_return(*, ticket: Ticket, actor: Any, note: str, expected_version: in
         expected_version=_version(ticket, expected_version),
         note=note,
         department=hotline_centre(),
+        now=now,
     )
     return Ticket.objects.select_related("case").get(pk=ticket.pk)
 
@@ -464,7 +481,13 @@ def ticket_cohandle(*, ticket: Ticket, actor: Any, department: Department, note:
 
 
 def ticket_rate(
-    *, ticket: Ticket, actor: Any, rating: str, note: str = "", expected_version: int | None = None
+    *,
+    ticket: Ticket,
+    actor: Any,
+    rating: str,
+    note: str = "",
+    expected_version: int | None = None,
+    now: datetime.datetime | None = None,
 ) -> Ticket:
     """The satisfaction check (满意度回访). 满意 / 基本满意 close the loop; 不满意 reopens the
     ticket under supervision with the same department (or, when the centre answered it
@@ -479,7 +502,7 @@ def ticket_rate(
     note = " ".join((note or "").split())[:255]
     if rating == Rating.UNSATISFIED and not note:
         raise FieldErrors.single("note", _("Say what is still wrong, so the department can act on it."))
-    now = timezone.now()
+    now = now or timezone.now()
     transition = "rate_close"
     if rating == Rating.UNSATISFIED:
         # A department's reply is reopened with that department under supervision; an answer
