@@ -140,6 +140,10 @@ class _Compiler:
             return self.date_literal(months_before(self.on, int(node["months_before"])))
         if "days_before" in node:
             return self.date_literal(self.on - datetime.timedelta(days=int(node["days_before"])))
+        if "working_days_before" in node:
+            from yiwang.core.calendar import add_working_days  # the law counts working days
+
+            return self.date_literal(add_working_days(self.on, -int(node["working_days_before"])))
         if "date" in node:
             return self.date_literal(datetime.date.fromisoformat(str(node["date"])))
         raise ValueError(f"unknown value {node}")

@@ -29,6 +29,8 @@ Values:
     {band: v, bands: [[low, high, amount], …]}   the amount of the first band low ≤ v ≤ high
                                                  (null = open end)
     {months_before: n}, {days_before: n}, {date: "YYYY-MM-DD"}   dates, in `where` and tests
+    {working_days_before: n}         the date n working days before the evaluation date
+                                     (the core calendar: holidays and 调休 counted)
 
 A source belongs to the subject directly (`subject: field` = the subject's key) or through
 another source (`via: {source, field, to}`: this source's `to` equals that source's `field`).
@@ -206,10 +208,10 @@ class _Checker:
                         (*path, "bands", index), "a band is [low, high, amount in fen] (null for an open end)"
                     )
             return "integer"
-        if "months_before" in node or "days_before" in node:
-            amount = node.get("months_before", node.get("days_before"))
-            if not isinstance(amount, int) or amount < 0:
-                self.errors.add(path, "months_before / days_before take a whole number ≥ 0")
+        if "months_before" in node or "days_before" in node or "working_days_before" in node:
+            amount = node.get("months_before", node.get("days_before", node.get("working_days_before")))
+            if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
+                self.errors.add(path, "months_before, days_before, working_days_before: a whole number ≥ 0")
             return "date"
         if "date" in node:
             try:
