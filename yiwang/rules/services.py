@@ -218,6 +218,7 @@ class ConditionResult:
     op: str
     compared_with: Any
     passed: bool
+    unit: str = ""  # how the value is shown (fen, age, count …; see rules.explain)
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,9 @@ class Explanation:
     eligible: bool
     amount: int
     conditions: list[ConditionResult]
+    code: str = ""  # the rule's code and title, and the day it was evaluated on
+    title: str = ""
+    on: datetime.date | None = None
 
 
 def rule_evaluate(
@@ -263,7 +267,11 @@ def rule_explain(
 ) -> list[Explanation]:
     """For each subject, each condition with the value found, what it was compared with and
     whether it passed — the same statement the batch runs, restricted to these subjects."""
+    from yiwang.rules.explain import condition_unit, parameter_units
+
     parsed = definition if isinstance(definition, Definition) else definition_parse(definition)
+    units_of = parameter_units(parsed.parameters())
+    units = {condition.id: condition_unit(condition, units_of) for condition in parsed.conditions}
     explanations = []
     for row in rule_evaluate(parsed, on=on, subjects=subjects):
         explanations.append(
@@ -280,9 +288,13 @@ def rule_explain(
                         op=condition.op,
                         compared_with=row[f"t_{condition.id}"],
                         passed=bool(row[f"p_{condition.id}"]),
+                        unit=units[condition.id],
                     )
                     for condition in parsed.conditions
                 ],
+                code=parsed.code,
+                title=parsed.title,
+                on=on,
             )
         )
     return explanations
