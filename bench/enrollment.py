@@ -29,7 +29,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import load_average, machine, section_write  # noqa: E402
-from yiwang.matching.engine import Instance, deferred_acceptance, stability_check  # noqa: E402
+from yiwang.matching.engine import (  # noqa: E402
+    Instance,
+    coordinate_nearest,
+    deferred_acceptance,
+    stability_check,
+)
 from yiwang.matching.reference import matching_package_solve  # noqa: E402
 
 CHOICES = 5
@@ -37,6 +42,11 @@ NEAREST = 20
 
 
 def city_instance(students: int, schools: int, seed: int = 20261123) -> Instance:
+    return city(students, schools, seed)[0]
+
+
+def city(students: int, schools: int, seed: int = 20261123) -> tuple[Instance, np.ndarray, np.ndarray]:
+    """The instance, the schools' places and the students' homes (km on the city's plane)."""
     rng = np.random.default_rng(seed)
     school_xy = rng.random((schools, 2)) * 100.0
     popularity = rng.pareto(2.0, schools) + 1.0
@@ -62,7 +72,8 @@ def city_instance(students: int, schools: int, seed: int = 20261123) -> Instance
     keys[choices < 0] = 0
     seats = np.bincount(home, minlength=schools)
     capacity = np.maximum(10, (seats * rng.uniform(0.85, 1.25, schools)).astype(np.int64))
-    return Instance(choices=choices, keys=keys, capacity=capacity)
+    home_xy = school_xy[home] + rng.normal(0.0, 1.5, (students, 2))
+    return Instance(choices=choices, keys=keys, capacity=capacity), school_xy, home_xy
 
 
 def main() -> int:
@@ -77,7 +88,7 @@ def main() -> int:
     load_before = load_average()
 
     started = time.perf_counter()
-    instance = city_instance(args.students, args.schools)
+    instance, school_xy, home_xy = city(args.students, args.schools)
     print(
         f"instance: {args.students:,} students, {args.schools:,} schools, built in {time.perf_counter() - started:.1f} s"
     )
@@ -95,6 +106,25 @@ def main() -> int:
     check_seconds = time.perf_counter() - started
     print(f"{stability} (checked in {check_seconds:.3f} s)")
     placed = allocation.placed()
+    # Coordination (统筹): everyone left out, best priority first, at the nearest school with a
+    # seat left (vectorised: deferred acceptance over growing lists of nearest schools).
+    left_out = np.flatnonzero(allocation.option < 0)
+    left = instance.capacity - np.bincount(
+        allocation.option[allocation.option >= 0], minlength=instance.options
+    )
+    best_key = np.where(instance.choices >= 0, instance.keys, np.iinfo(np.int64).max).min(axis=1)
+    started = time.perf_counter()
+    coordinated = coordinate_nearest(
+        left, applicant_xy=home_xy[left_out], option_xy=school_xy, order=best_key[left_out]
+    )
+    coordination_seconds = time.perf_counter() - started
+    allocation.option[left_out] = coordinated
+    after_coordination = stability_check(instance, allocation)
+    coordinated_count = int((coordinated >= 0).sum())
+    print(
+        f"coordination: {left_out.size:,} left out, {coordinated_count:,} placed at the nearest school with a seat "
+        f"in {coordination_seconds:.3f} s; after it: {after_coordination}"
+    )
     first_choice = int((allocation.rank == 0).sum())
     tracemalloc.start()
     deferred_acceptance(instance)
@@ -124,6 +154,9 @@ def main() -> int:
         "matching_package_ratio": round(ratio, 1),
         "matching_package_same_result": str(same).lower(),
         "students_placed_share": round(placed / args.students, 4),
+        "coordination_seconds": round(coordination_seconds, 3),
+        "coordinated_students": coordinated_count,
+        "stable_after_coordination": str(after_coordination.stable).lower(),
         "first_choice_share": round(first_choice / args.students, 4),
     }
     if not args.no_write:
@@ -149,15 +182,19 @@ def main() -> int:
                 f"| {first_choice / args.students:.1%} | {package_seconds:.1f} | {ours_seconds:.3f} | {ratio:.0f}× "
                 f"| {figures['matching_package_same_result']} |",
                 "",
+                f"Coordination (统筹) of the {left_out.size:,} students left out: {coordinated_count:,} placed at the "
+                f"nearest school with a seat left in {coordination_seconds:.3f} s (`coordinate_nearest`, vectorised); "
+                f"stable after it: {figures['stable_after_coordination']}.",
+                "",
                 "Goals (issue 7): allocation ≤ 3.3 s for 770,000 students "
                 f"({'met' if seconds <= 3.3 else 'not met'}); ratio to the `matching` package ≥ 50× "
                 f"({'met' if ratio >= 50 else 'not met'}). Students not placed on their lists are left to "
-                "the coordination step (统筹: nearest school with a seat), not timed here.",
+                "the coordination step (统筹: nearest school with a seat), timed on its own above.",
             ],
         )
     for key, value in figures.items():
         print(f"{key}={value}")
-    return 0 if stability.stable and same else 1
+    return 0 if stability.stable and after_coordination.stable and same else 1
 
 
 if __name__ == "__main__":

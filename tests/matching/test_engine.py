@@ -184,3 +184,59 @@ def test_property_stable_within_capacity_each_placed_at_most_once_and_student_op
     on_list = result.rank >= 0
     assert (case.choices[on_list, result.rank[on_list]] == result.option[on_list]).all()
     assert result.option.tolist() == sequential_gale_shapley(case)
+
+
+# --- coordination, vectorised; why not a better choice ----------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_vectorised_coordination_equals_the_one_by_one_loop(seed):
+    from yiwang.matching.engine import Allocation, coordinate_nearest
+
+    rng = np.random.default_rng(500 + seed)
+    n, m = int(rng.integers(1, 120)), int(rng.integers(1, 12))
+    capacity = rng.integers(0, 12, size=m)
+    applicant_xy, option_xy = rng.random((n, 2)) * 50, rng.random((m, 2)) * 50
+    order = rng.permutation(n)
+    loop = Allocation(option=np.full(n, -1, dtype=np.int32), rank=np.full(n, -1, dtype=np.int16))
+    place_nearest(loop, capacity, applicant_xy=applicant_xy, option_xy=option_xy, order=order)
+    vectorised = coordinate_nearest(
+        capacity, applicant_xy=applicant_xy, option_xy=option_xy, order=order, first_k=2
+    )
+    assert vectorised.tolist() == loop.option.tolist()
+    assert (np.bincount(vectorised[vectorised >= 0], minlength=m) <= capacity).all()
+
+
+def test_coordination_by_hand_the_first_in_order_gets_the_nearest_seat():
+    from yiwang.matching.engine import coordinate_nearest
+
+    # Two applicants at the same spot, one seat next door and one far away: order decides.
+    placed = coordinate_nearest(
+        np.array([1, 1]),
+        applicant_xy=np.array([[0.0, 0.0], [0.0, 0.0], [50.0, 0.0]]),
+        option_xy=np.array([[1.0, 0.0], [30.0, 0.0]]),
+        order=np.array([2, 0, 1]),
+    )
+    # applicant 1 goes first (order 0) and takes the near seat; applicant 2 (order 1) is
+    # nearest the far one; applicant 0 comes last and finds every seat taken.
+    assert placed.tolist() == [-1, 0, 1]
+
+
+def test_better_choice_cutoffs_say_why_not_a_better_school():
+    from yiwang.matching.engine import better_choice_cutoffs
+
+    result = deferred_acceptance(TEXTBOOK)
+    why = better_choice_cutoffs(TEXTBOOK, result)
+    rows = sorted(
+        zip(
+            why["applicant"].tolist(),
+            why["option"].tolist(),
+            why["key"].tolist(),
+            why["cutoff"].tolist(),
+            why["full"].tolist(),
+            strict=True,
+        )
+    )
+    # s1 is at B (its 2nd choice): A is full with s0 (key 0) and s1's own key there is 1;
+    # s2 is at C (its 3rd): B admitted s1 with key 0, s2 has key 1; A admitted key 0, s2 has 2.
+    assert rows == [(1, A, 1, 0, True), (2, A, 2, 0, True), (2, B, 1, 0, True)]

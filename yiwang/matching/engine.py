@@ -282,3 +282,82 @@ def place_nearest(
                 break
             near = min(near * 4, m)
     return np.asarray(stranded, dtype=np.int64)
+
+
+def coordinate_nearest(
+    capacity: np.ndarray,
+    *,
+    applicant_xy: np.ndarray,
+    option_xy: np.ndarray,
+    order: np.ndarray,
+    first_k: int = 8,
+) -> np.ndarray:
+    """Coordination (统筹), vectorised: place applicants, best `order` first (lower is
+    first, unique), each at the nearest option that still has one of its `capacity` seats.
+    Returns the option of each applicant (-1 when every seat is taken).
+
+    With one order shared by every option, the student-optimal stable matching *is* that
+    serial dictatorship, so it is computed as deferred acceptance over each applicant's `k`
+    nearest options with `order` as every option's key. Applicants rejected everywhere on
+    their short lists get longer ones (k × 4) and the whole set is matched again, until
+    nobody who could be placed is left out. Once everyone is placed the truncated lists give
+    the same matching as the full ones (a nearer option is always within a list that reaches
+    the placement), so the result equals `place_nearest`'s one-by-one loop."""
+    from scipy.spatial import cKDTree
+
+    n, m = applicant_xy.shape[0], option_xy.shape[0]
+    option = np.full(n, UNPLACED, dtype=np.int32)
+    capacity = np.asarray(capacity, dtype=np.int64)
+    if not n or not m or not int(capacity.clip(min=0).sum()):
+        return option
+    open_options = np.flatnonzero(capacity > 0)
+    size = open_options.size
+    tree = cKDTree(option_xy[open_options])
+    key = np.argsort(np.argsort(order, kind="stable"), kind="stable").astype(np.int64)
+    depth = np.full(n, min(max(1, first_k), size), dtype=np.int64)  # list length of each applicant
+    while True:
+        width = int(depth.max())
+        _, found = tree.query(applicant_xy, k=width)
+        choices = open_options[np.asarray(found, dtype=np.int64).reshape(n, width)].astype(np.int32)
+        choices[np.arange(width)[None, :] >= depth[:, None]] = UNPLACED
+        keys = np.where(choices >= 0, key[:, None], 0)
+        option = deferred_acceptance(Instance(choices=choices, keys=keys, capacity=capacity)).option
+        # Who, left out on a short list, could still get a seat further away: there is a free
+        # seat somewhere, or an option holds someone later in the order.
+        placed = option >= 0
+        count = np.bincount(option[placed], minlength=m)
+        worst = np.full(m, -1, dtype=np.int64)
+        np.maximum.at(worst, option[placed].astype(np.int64), key[placed])
+        latest = int(worst.max())
+        could = ~placed & (depth < size)
+        if not (count < capacity).any():
+            could &= key < latest
+        if not could.any():
+            return option
+        depth[could] = np.minimum(depth[could] * 4, size)
+
+
+def better_choice_cutoffs(instance: Instance, allocation: Allocation) -> dict[str, np.ndarray]:
+    """Why an applicant is not at a better-ranked option: for every choice ranked above the
+    applicant's placement (every choice when unplaced or placed off the list), the option,
+    the applicant's own key there, the worst key the option admitted through the lists (-1
+    when it admitted nobody that way) and whether it is full. Arrays of equal length:
+    applicant, rank, option, key, cutoff, full. In a stable result each such row has
+    full == True and key > cutoff (or the option has no seat at all)."""
+    choices, keys = instance.choices, instance.keys
+    n, k = choices.shape
+    worst, count = cutoffs(instance, allocation)
+    limit = np.where(allocation.rank >= 0, allocation.rank, k)
+    better = (np.arange(k)[None, :] < limit[:, None]) & (choices >= 0)
+    rows, columns = np.nonzero(better)
+    wanted = choices[rows, columns].astype(np.int64)
+    cutoff = np.where(count[wanted] > 0, worst[wanted], -1)
+    cutoff = np.where(cutoff == np.iinfo(np.int64).min, -1, cutoff)
+    return {
+        "applicant": rows,
+        "rank": columns,
+        "option": wanted,
+        "key": keys[rows, columns],
+        "cutoff": cutoff,
+        "full": count[wanted] >= instance.capacity[wanted],
+    }
