@@ -239,13 +239,29 @@ def rule_evaluate(
     subjects: list[str] | None = None,
     eligible_only: bool = False,
     parameters: dict[str, int] | None = None,
+    consumer: Any = None,
+    purpose: str = "",
+    actor: Any = None,
+    version: RuleVersion | None = None,
 ) -> list[dict[str, Any]]:
     """Run a rule on the platform's database: one row per subject (see compiler.rule_sql).
-    Parameters are their values on `on` unless given (a what-if)."""
+    Parameters are their values on `on` unless given (a what-if).
+
+    With a `consumer` (the Department running the rule), the read is one under the exchange's
+    grants: every field of every resource the rule reads must be readable by that department
+    now (exchange.selectors.readable_fields: open fields, conditional ones under a live grant,
+    all of its own), and a purpose must be given; otherwise the read is refused (ReadRefused,
+    naming each resource.field) and the refusal audited. A served read appends one evidence
+    row per resource to the exchange's chain and one audit entry `rules.batch_read`, each
+    naming the rule, its version, the purpose and the number of rows. Without a consumer the
+    rule runs as the platform itself (a rule's author trying it, the tests)."""
     from yiwang.rules.compiler import rule_sql
     from yiwang.rules.relations import dialect_of_connection, platform_relations
 
     parsed = definition if isinstance(definition, Definition) else definition_parse(definition)
+    fields_read: dict[str, list[str]] = {}
+    if consumer is not None:
+        fields_read = _batch_read_check(parsed, consumer=consumer, purpose=purpose, actor=actor)
     values = parameters_at(parsed.parameters(), on) if parameters is None else parameters
     sql = rule_sql(
         parsed,
@@ -259,21 +275,249 @@ def rule_evaluate(
     with connection.cursor() as cursor:
         cursor.execute(sql)
         names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    if consumer is not None:
+        _batch_read_record(
+            parsed,
+            rows=rows,
+            fields_read=fields_read,
+            consumer=consumer,
+            purpose=purpose,
+            actor=actor,
+            version=version,
+            on=on,
+            subjects=subjects,
+            eligible_only=eligible_only,
+            parameters=parameters,
+        )
+    return rows
+
+
+def rule_fields_read(definition: Definition) -> dict[str, set[str]]:
+    """resource code → the names of its fields the rule reads: keys and links of the sources,
+    the fields of values, aggregates, ages, filters and the amount."""
+    read: dict[str, set[str]] = {source.resource: set() for source in definition.sources.values()}
+
+    def add(source_name: str, field_name: str) -> None:
+        source = definition.sources.get(source_name)
+        if source is not None and field_name:
+            read[source.resource].add(field_name)
+
+    def reference(text: Any) -> None:
+        if isinstance(text, str) and text.count(".") == 1:
+            add(*text.split("."))
+
+    for source in definition.sources.values():
+        add(source.name, source.key)
+        add(source.name, source.subject)
+        if source.via:
+            add(source.via[0], source.via[1])
+            add(source.name, source.via[2])
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, child in node.items():
+                if key in ("field", "age", "sum", "count", "min", "max"):
+                    reference(child)
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    for condition in definition.conditions:
+        walk(condition.value)
+        walk(condition.than)
+    walk(definition.amount)
+    return read
+
+
+def _batch_read_check(parsed: Definition, *, consumer: Any, purpose: str, actor: Any) -> dict[str, list[str]]:
+    """The fields read, per resource, as the exchange names them (a `<field>_fen` is the
+    decimal field `<field>`), after checking that `consumer` may read every one of them now.
+    Refused, audited, with every field it may not read named."""
+    from yiwang.exchange.models import Grant, Resource, SharingClass
+    from yiwang.exchange.selectors import readable_fields
+
+    now = timezone.now()
+    wanted = rule_fields_read(parsed)
+    resources = {
+        resource.code: resource
+        for resource in Resource.objects.filter(code__in=list(wanted)).prefetch_related("fields")
+    }
+    reasons: list[str] = []
+    fields_read: dict[str, list[str]] = {}
+    if not (purpose or "").strip():
+        reasons.append(_("Say the purpose of the read: every read is recorded with its purpose."))
+    for code in sorted(wanted):
+        resource = resources.get(code)
+        if resource is None:
+            reasons.append(_("%(resource)s is not in the exchange's catalog.") % {"resource": code})
+            continue
+        classes = {field.name: field.sharing_class for field in resource.fields.all()}
+        readable = set(readable_fields(consumer=consumer, resource=resource, now=now))
+        names = []
+        for name in sorted(wanted[code]):
+            if name not in classes and name.endswith("_fen") and name[: -len("_fen")] in classes:
+                name = name[: -len("_fen")]
+            names.append(name)
+        fields_read[code] = sorted(set(names))
+        expired = None
+        for name in fields_read[code]:
+            if name in readable:
+                continue
+            where = {"field": f"{code}.{name}", "consumer": consumer.name, "owner": resource.department.name}
+            if classes.get(name) == SharingClass.CLOSED:
+                reasons.append(_("%(field)s is closed: it never leaves %(owner)s.") % where)
+                continue
+            if expired is None:
+                expired = Grant.objects.filter(
+                    consumer=consumer, resource=resource, valid_to__lte=now
+                ).exists()
+            if expired:
+                reasons.append(
+                    _("The grant of %(consumer)s for %(field)s has expired; request access again.") % where
+                )
+            else:
+                reasons.append(
+                    _("%(field)s is conditional and %(owner)s has not granted it to %(consumer)s.") % where
+                )
+    if reasons:
+        message = _("The rule %(rule)s may not read these data: %(reasons)s") % {
+            "rule": parsed.code,
+            "reasons": " ".join(reasons),
+        }
+        with transaction.atomic():
+            audit_record(
+                actor=actor,
+                action="rules.read_refused",
+                object_type="rules.rule",
+                object_id=parsed.code,
+                purpose=(purpose or "")[:255],
+                after={"consumer": consumer.code, "reasons": reasons},
+            )
+        from yiwang.exchange.selectors import ReadRefused
+
+        raise ReadRefused(message)
+    return fields_read
+
+
+def _version_number(parsed: Definition, version: RuleVersion | None) -> int | None:
+    if version is not None:
+        return version.number
+    for number, definition in RuleVersion.objects.filter(rule__code=parsed.code).values_list(
+        "number", "definition"
+    ):
+        if definition == parsed.raw:
+            return number
+    return None
+
+
+def _batch_read_record(
+    parsed: Definition,
+    *,
+    rows: list[dict[str, Any]],
+    fields_read: dict[str, list[str]],
+    consumer: Any,
+    purpose: str,
+    actor: Any,
+    version: RuleVersion | None,
+    on: datetime.date,
+    subjects: list[str] | None,
+    eligible_only: bool,
+    parameters: dict[str, int] | None,
+) -> None:
+    """One evidence row per resource in the exchange's chain and one audit entry. The response
+    hash is taken of the verdicts (subject, eligible, amount per line), not of the whole rows."""
+    from yiwang.core.audit import content_hash
+    from yiwang.exchange.evidence import evidence_append
+    from yiwang.exchange.models import Resource
+
+    now = timezone.now()
+    purpose = purpose.strip()[:255]
+    number = _version_number(parsed, version)
+    verdicts = "\n".join(f"{row['subject']}\t{int(bool(row['eligible']))}\t{row['amount']}" for row in rows)
+    response_hash = content_hash(verdicts.encode())
+    actor_id = actor.pk if getattr(actor, "pk", None) else None
+    one = subjects[0] if subjects is not None and len(subjects) == 1 else ""
+    ids = dict(Resource.objects.filter(code__in=list(fields_read)).values_list("code", "pk"))
+    sequences = []
+    with transaction.atomic():
+        for code, names in sorted(fields_read.items()):
+            evidence = evidence_append(
+                at=now,
+                consumer_id=consumer.pk,
+                actor_id=actor_id,
+                resource_id=ids[code],
+                purpose=purpose,
+                fields=names,
+                subject=str(one)[:64],
+                request={
+                    "consumer": consumer.code,
+                    "resource": code,
+                    "rule": parsed.code,
+                    "version": number,
+                    "purpose": purpose,
+                    "on": on.isoformat(),
+                    "subjects": len(subjects) if subjects is not None else None,
+                    "eligible_only": eligible_only,
+                    "parameters": parameters,
+                    "fields": names,
+                    "at": now.isoformat(),
+                },
+                response_hash=response_hash,
+                rows=len(rows),
+            )
+            sequences.append(evidence.sequence)
+        audit_record(
+            actor=actor,
+            action="rules.batch_read",
+            object_type="rules.rule",
+            object_id=parsed.code,
+            purpose=purpose,
+            after={
+                "rule": parsed.code,
+                "version": number,
+                "consumer": consumer.code,
+                "on": on.isoformat(),
+                "rows": len(rows),
+                "subjects": len(subjects) if subjects is not None else None,
+                "resources": fields_read,
+                "evidence": sequences,
+            },
+        )
 
 
 def rule_explain(
-    definition: Definition | dict, *, subjects: list[str], on: datetime.date
+    definition: Definition | dict,
+    *,
+    subjects: list[str],
+    on: datetime.date,
+    consumer: Any = None,
+    purpose: str = "",
+    actor: Any = None,
+    version: RuleVersion | None = None,
+    parameters: dict[str, int] | None = None,
 ) -> list[Explanation]:
     """For each subject, each condition with the value found, what it was compared with and
-    whether it passed — the same statement the batch runs, restricted to these subjects."""
+    whether it passed — the same statement the batch runs, restricted to these subjects. With
+    a consumer, read under the exchange's grants as rule_evaluate does."""
     from yiwang.rules.explain import condition_unit, parameter_units
 
     parsed = definition if isinstance(definition, Definition) else definition_parse(definition)
     units_of = parameter_units(parsed.parameters())
     units = {condition.id: condition_unit(condition, units_of) for condition in parsed.conditions}
     explanations = []
-    for row in rule_evaluate(parsed, on=on, subjects=subjects):
+    rows = rule_evaluate(
+        parsed,
+        on=on,
+        subjects=subjects,
+        consumer=consumer,
+        purpose=purpose,
+        actor=actor,
+        version=version,
+        parameters=parameters,
+    )
+    for row in rows:
         explanations.append(
             Explanation(
                 subject=str(row["subject"]),
