@@ -1,6 +1,21 @@
-"""Pages of the certs engine (mounted at /certs/): verification of an e-certificate by anyone."""
+"""Pages of the certs engine (mounted at /certs/): verification of an e-certificate by anyone,
+the holder's certificates, the issuing department's list, the seals."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from yiwang.certs import views
 
 app_name = "certs"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    # anyone
+    path("verify/<str:number>/<str:token>/", views.verify, name="verify"),
+    path("check/", views.check, name="check"),
+    path("seals/", views.seals, name="seals"),
+    # holders and the issuing department
+    path("mine/", views.mine, name="mine"),
+    path("issued/", views.issued, name="issued"),
+    path("c/<str:number>/", views.certificate, name="certificate"),
+    path("c/<str:number>/document.json", views.download, name="download"),
+    path("c/<str:number>/revoke/", views.revoke, name="revoke"),
+]
