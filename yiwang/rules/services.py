@@ -544,6 +544,128 @@ def rule_explain(
     return explanations
 
 
+# --- what-if ------------------------------------------------------------------------------------
+
+WHATIF_SAMPLE = 50
+
+
+@dataclass(frozen=True)
+class WhatIfSide:
+    """One side of a what-if: the version run, the parameter values used, who qualified."""
+
+    version: int | None
+    status: str
+    parameters: dict[str, int]
+    count: int
+    amount: int  # fen
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    code: str
+    title: str
+    on: datetime.date
+    current: WhatIfSide | None  # the published version (None when none is published yet)
+    proposed: WhatIfSide
+    gained: int
+    lost: int
+    amount_changed: int  # subjects qualifying under both, with another amount
+    gained_first: list[dict[str, Any]]  # [{subject, amount}], the first WHATIF_SAMPLE by subject
+    lost_first: list[dict[str, Any]]
+
+    @property
+    def count_difference(self) -> int:
+        return self.proposed.count - (self.current.count if self.current else 0)
+
+    @property
+    def amount_difference(self) -> int:
+        return self.proposed.amount - (self.current.amount if self.current else 0)
+
+
+def _qualifying(parsed: Definition, *, on: datetime.date, parameters: dict[str, int]) -> dict[str, int]:
+    rows = rule_evaluate(parsed, on=on, eligible_only=True, parameters=parameters)
+    return {str(row["subject"]): int(row["amount"] or 0) for row in rows}
+
+
+def rule_whatif(
+    *,
+    version: RuleVersion,
+    on: datetime.date,
+    actor: Any,
+    parameters: dict[str, int] | None = None,
+) -> WhatIf:
+    """Dry-run a version (a draft, an approved one, or the published one with changed
+    parameters) against the published version of the same rule, on the same day: who
+    qualifies and the total amount under each, and who is gained and lost. `parameters`
+    overrides the dated values on the proposed side only (a parameter change before it is
+    published). Nothing is written but the audit entry."""
+    if not user_roles(actor) & (AUTHOR_ROLES | APPROVER_ROLES):
+        raise Forbidden(_("Only data stewards and approvers may run a what-if."))
+    parsed = definition_parse(version.definition)
+    overrides = dict(parameters or {})
+    errors = ErrorCollector()
+    for code, value in overrides.items():
+        if code not in parsed.parameters():
+            errors.add(("parameters", code), _("The rule does not use the parameter %s.") % code)
+        elif not isinstance(value, int) or isinstance(value, bool):
+            errors.add(("parameters", code), _("A parameter value is a whole number (money in fen)."))
+    errors.raise_if_any()
+    proposed_values = {**parameters_at(parsed.parameters() - set(overrides), on), **overrides}
+    proposed = _qualifying(parsed, on=on, parameters=proposed_values)
+    published = RuleVersion.objects.filter(rule_id=version.rule_id, status=VersionStatus.PUBLISHED).first()
+    current: dict[str, int] = {}
+    current_side = None
+    if published is not None:
+        published_parsed = definition_parse(published.definition)
+        current_values = parameters_at(published_parsed.parameters(), on)
+        current = _qualifying(published_parsed, on=on, parameters=current_values)
+        current_side = WhatIfSide(
+            version=published.number,
+            status=published.status,
+            parameters=current_values,
+            count=len(current),
+            amount=sum(current.values()),
+        )
+    gained = sorted(set(proposed) - set(current))
+    lost = sorted(set(current) - set(proposed))
+    result = WhatIf(
+        code=parsed.code,
+        title=parsed.title,
+        on=on,
+        current=current_side,
+        proposed=WhatIfSide(
+            version=version.number,
+            status=version.status,
+            parameters=proposed_values,
+            count=len(proposed),
+            amount=sum(proposed.values()),
+        ),
+        gained=len(gained),
+        lost=len(lost),
+        amount_changed=sum(1 for key in set(proposed) & set(current) if proposed[key] != current[key]),
+        gained_first=[{"subject": key, "amount": proposed[key]} for key in gained[:WHATIF_SAMPLE]],
+        lost_first=[{"subject": key, "amount": current[key]} for key in lost[:WHATIF_SAMPLE]],
+    )
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="rules.whatif",
+            target=version,
+            after={
+                "rule": parsed.code,
+                "version": version.number,
+                "against": published.number if published else None,
+                "on": on.isoformat(),
+                "parameters": overrides,
+                "qualifying": [current_side.count if current_side else 0, result.proposed.count],
+                "amount": [current_side.amount if current_side else 0, result.proposed.amount],
+                "gained": result.gained,
+                "lost": result.lost,
+            },
+        )
+    return result
+
+
 # --- rule files shipped with an application ------------------------------------------------------
 
 RULE_FILE_ACCOUNT = "system-rules"
