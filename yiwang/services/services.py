@@ -131,6 +131,9 @@ def matters_write(
         if row.get("has_materials"):
             Material.objects.filter(matter=matter).delete()
             Material.objects.bulk_create(_material_rows(matter, row["materials"]))
+        if matter.code in forms:
+            FormField.objects.filter(matter=matter).delete()
+            FormField.objects.bulk_create(_form_rows(matter, forms[matter.code][0]))
         updated += 1
     return created, updated, unchanged
 
