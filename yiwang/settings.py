@@ -177,6 +177,8 @@ HOTLINE_AUTO_THRESHOLD = (
     float(env_str("YIWANG_HOTLINE_AUTO_THRESHOLD")) if env_str("YIWANG_HOTLINE_AUTO_THRESHOLD") else None
 )
 # The jurisdiction_id Open311 clients send (/open311/v2/); the city code is accepted too.
+# Web filings per phone number per 24 hours (abuse limit; the phone line and the API have none).
+HOTLINE_WEB_DAILY_LIMIT = env_int("YIWANG_HOTLINE_WEB_DAILY_LIMIT", 5)
 HOTLINE_OPEN311_JURISDICTION = env_str("YIWANG_OPEN311_JURISDICTION", "pingxiang.gov.cn")
 
 LOGGING = {

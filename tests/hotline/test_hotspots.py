@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import itertools
 
 import pytest
 from django.utils.translation import gettext
@@ -20,11 +21,16 @@ NANKENG = "芦溪县南坑镇滨河路8号"
 @pytest.fixture
 def clusters(hotline):
     categories = {category.name: category for category in Category.objects.all()}
+    callers = itertools.count(1000)  # each filing from its own caller
 
     def file(category, address, moment, number=1):
         for _ in range(number):
+            phone = f"1390799{next(callers):04d}"
             ticket = ticket_intake(
-                data=request(address=address), channel="web", actor=hotline.citizen, now=moment
+                data=request(address=address, caller_phone=phone),
+                channel="web",
+                actor=hotline.citizen,
+                now=moment,
             )
             if category:
                 ticket_dispatch(

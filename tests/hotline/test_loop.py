@@ -16,7 +16,7 @@ from yiwang.core.errors import Conflict, FieldErrors, Forbidden, NotFound
 from yiwang.core.models import AuditEntry, Department, Role
 from yiwang.core.places import division_from_address
 from yiwang.hotline import cases as states
-from yiwang.hotline.models import KindLimit, Rating, Ticket, TicketKind
+from yiwang.hotline.models import Channel, KindLimit, Rating, Ticket, TicketKind
 from yiwang.hotline.selectors import dispatcher_queue, tickets_similar
 from yiwang.hotline.services import (
     ticket_cohandle,
@@ -383,3 +383,22 @@ def test_handlers_of_other_departments_cannot_touch_the_ticket(hotline):
     with pytest.raises(NotFound):
         ticket_move(ticket=ticket, transition="accept", actor=hotline.outsider)
     assert Department.objects.get(pk=ticket.case.department_id) == hotline.town_office
+
+
+def test_the_web_form_takes_so_many_requests_per_phone_a_day_and_sends_the_rest_to_the_phone_line(
+    hotline, settings
+):
+    settings.HOTLINE_WEB_DAILY_LIMIT = 2
+    day_before = at(2026, 11, 18, 9)
+    ticket_intake(data=request(), channel=Channel.WEB, actor=None, now=day_before)
+    now = at(2026, 11, 19, 10)
+    for _ in range(2):
+        ticket_intake(data=request(), channel=Channel.WEB, actor=None, now=now)
+    with pytest.raises(FieldErrors) as refused:
+        ticket_intake(data=request(), channel=Channel.WEB, actor=None, now=now)
+    assert refused.value.errors[0][0] == ("caller_phone",)
+    assert "12345" in refused.value.errors[0][1]
+    # another number, and the operator taking the same caller's call, are not limited
+    ticket_intake(data=request(caller_phone="13907990000"), channel=Channel.WEB, actor=None, now=now)
+    ticket_intake(data=request(), channel=Channel.PHONE, actor=hotline.operator, now=now)
+    assert Ticket.objects.filter(caller_phone="13807991234").count() == 4

@@ -178,7 +178,10 @@ class Ticket(models.Model):
         ordering = ["-received_at", "-case_id"]
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
-        indexes = [models.Index(fields=["division", "received_at"])]
+        indexes = [
+            models.Index(fields=["division", "received_at"]),
+            models.Index(fields=["caller_phone", "received_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.case.reference

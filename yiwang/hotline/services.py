@@ -261,6 +261,21 @@ def _title(text: str) -> str:
     return text if len(text) <= 60 else text[:59] + "…"
 
 
+def _web_limit_check(phone: str, now: datetime.datetime) -> None:
+    """An abuse limit on the open web form: so many filings per phone number per 24 hours.
+    The caller is sent to the phone line, where an operator takes any number of calls."""
+    limit = settings.HOTLINE_WEB_DAILY_LIMIT
+    recent = Ticket.objects.filter(
+        caller_phone=phone, channel=Channel.WEB, received_at__gt=now - datetime.timedelta(hours=24)
+    ).count()
+    if recent >= limit:
+        raise FieldErrors.single(
+            "caller_phone",
+            _("This number has filed %(count)d requests online in the last 24 hours; please call 12345.")
+            % {"count": recent},
+        )
+
+
 def ticket_intake(
     *,
     data: dict[str, Any],
@@ -277,8 +292,10 @@ def ticket_intake(
     if channel not in Channel.values:
         raise ValueError(f"unknown channel {channel!r}")
     intake = ticket_validate(data, channel=channel)
-    suggestion = routing_suggest(intake.text, intake.division)
     now = now or timezone.now()
+    if channel == Channel.WEB:
+        _web_limit_check(intake.caller_phone, now)
+    suggestion = routing_suggest(intake.text, intake.division)
     centre = hotline_centre()
     # Read-only work before the write transaction (SQLite has one writer at a time).
     duplicate = suggestion.automatic and bool(
