@@ -264,6 +264,8 @@ def _live(rng: random.Random, story: _Story, plan: dict, staff: Staff) -> None:
             )
             _rating(rng, story, staff)
             return
+        if story.later(working_hours=8) is None and rng.random() < 0.3:
+            return  # came in during the last working day: some still wait for the dispatcher
         if not story.move(
             "dispatch",
             staff.dispatcher,
