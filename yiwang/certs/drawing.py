@@ -28,12 +28,12 @@ def seal_svg(seal: Seal, *, size: int = 160) -> SafeString:
     """The round red seal: the department's name along the top arc, a star in the middle, the
     caption (电子证照专用章) below it and the key fingerprint in small type."""
     identifier = f"seal-arc-{escape(seal.key_id)}"
-    radius = 70.0
+    radius = 66.0
     # The arc runs from 210° (lower left) over the top to -30° (lower right): 240° of circle.
     start = (100 - radius * math.cos(math.radians(30)), 100 + radius * math.sin(math.radians(30)))
     end = (100 + radius * math.cos(math.radians(30)), start[1])
     arc_length = radius * math.radians(240)
-    font_size = min(24.0, arc_length / max(len(seal.text), 1) * 0.88)
+    font_size = min(21.0, arc_length / max(len(seal.text), 1) * 0.85)
     text_length = min(arc_length * 0.94, font_size * len(seal.text) * 1.25)
     svg = (
         f'<svg class="seal" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 200" width="{size}" '

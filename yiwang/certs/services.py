@@ -33,6 +33,8 @@ from yiwang.core.models import Department
 from yiwang.registry.models import Enterprise, Person
 
 SCALAR_TYPES = (str, int, bool, type(None))
+# The words under the star of every seal: part of the signed artefact, so never translated.
+DEFAULT_CAPTION = "电子证照专用章"
 FIELD_KEY_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
@@ -54,7 +56,7 @@ def seal_create(*, department: Department, actor: Any, text: str = "", caption: 
     its visible seal (the department's name unless given). The department's current seal, if
     any, is superseded: it signs nothing more, and what it signed stays verifiable."""
     text = (text or department.name).strip()
-    caption = (caption or _("E-certificate seal")).strip()
+    caption = (caption or DEFAULT_CAPTION).strip()
     errors = ErrorCollector()
     if not 2 <= len(text) <= 64:
         errors.add("text", _("The seal text must be 2 to 64 characters long."))

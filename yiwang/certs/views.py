@@ -150,13 +150,15 @@ def certificate(request, number: str):
     """The certificate to show or print: its fields, the red seal and the QR code."""
     certificate = _certificate_for(request, number)
     url = verify_url(request, certificate)
+    verification = selectors.certificate_verify(certificate=certificate)
     context = {
         "certificate": certificate,
         "fields": selectors.fields_labelled(certificate),
         "seal_svg": seal_svg(certificate.seal),
         "qr_svg": qr_svg(url),
         "verify_url": url,
-        "verification": selectors.certificate_verify(certificate=certificate),
+        "verification": verification,
+        "outcome_text": _outcome_text(verification.outcome),
         "may_revoke": certificate.status == CertificateStatus.VALID
         and selectors.access_certificate_revoke(user=request.user, certificate=certificate),
     }
