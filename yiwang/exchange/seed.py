@@ -71,6 +71,24 @@ def _money(rng: random.Random, low: int, high: int) -> str:
     return f"{rng.randrange(low, high)}.{rng.randrange(100):02d}"
 
 
+def _disaster_extra(index: int) -> dict:
+    """The 防返贫 fields of a disaster report (response level, a labourer's death), drawn from a
+    stream of their own so the other feeds' records stay as they were."""
+    rng = random.Random(SEED * 7919 + index)
+    level = rng.choices([0, 4, 3, 2], weights=[950, 40, 8, 2])[0]
+    return {"response_level": level, "labourer_died": level > 0 and rng.random() < 0.01}
+
+
+def _accident_extra(index: int, record: dict) -> dict:
+    """The 防返贫 fields of an accident (a labourer's death, the household's loss), consistent
+    with its severity, from a stream of their own."""
+    rng = random.Random(SEED * 104729 + index)
+    died = record["severity"] == "死亡" and rng.random() < 0.04
+    heavy = record["severity"] in ("重伤", "死亡") and rng.random() < 0.04
+    loss = _money(rng, 20000, 90000) if heavy else _money(rng, 200, 8000)
+    return {**record, "labourer_died": died, "economic_loss": loss}
+
+
 # The feeds later issues read: (code, department, title, subject type, key, subject field,
 # frequency, theme, fields, record maker(rng, index, subject) → dict).
 FEEDS: tuple[tuple[Any, ...], ...] = (
@@ -121,6 +139,13 @@ FEEDS: tuple[tuple[Any, ...], ...] = (
             _f("house_damaged", "房屋受损", type_="boolean"),
             _f("loss_amount", "直接经济损失（元）", "conditional", "decimal"),
             _f("assessor", "核灾人员", "closed"),
+            _f(
+                "response_level",
+                "应急响应级别",
+                type_="integer",
+                description="1-4 = Ⅰ-Ⅳ级响应（Ⅰ级最高）; 0 = 未启动应急响应",
+            ),
+            _f("labourer_died", "造成家庭劳动力死亡", "conditional", "boolean"),
         ],
         lambda rng, i, s: {
             "report_no": f"ZH{i:08d}",
@@ -130,6 +155,7 @@ FEEDS: tuple[tuple[Any, ...], ...] = (
             "house_damaged": rng.random() < 0.3,
             "loss_amount": _money(rng, 500, 120000),
             "assessor": "应急管理局核灾组",
+            **_disaster_extra(i),
         },
     ),
     (
@@ -149,16 +175,21 @@ FEEDS: tuple[tuple[Any, ...], ...] = (
             _f("injured", "当事人受伤", "conditional", "boolean"),
             _f("liability", "责任认定", "conditional"),
             _f("location", "事故地点", "closed"),
+            _f("labourer_died", "造成家庭劳动力死亡", "conditional", "boolean"),
+            _f("economic_loss", "当事人家庭直接经济损失（元）", "conditional", "decimal"),
         ],
-        lambda rng, i, s: {
-            "accident_no": f"JJ{i:08d}",
-            "id_number": s,
-            "occurred_on": _day(rng),
-            "severity": rng.choice(["财产损失", "轻伤", "重伤", "死亡"]),
-            "injured": rng.random() < 0.4,
-            "liability": rng.choice(["全部责任", "主要责任", "同等责任", "次要责任", "无责任"]),
-            "location": "萍乡市安源区某路段",
-        },
+        lambda rng, i, s: _accident_extra(
+            i,
+            {
+                "accident_no": f"JJ{i:08d}",
+                "id_number": s,
+                "occurred_on": _day(rng),
+                "severity": rng.choice(["财产损失", "轻伤", "重伤", "死亡"]),
+                "injured": rng.random() < 0.4,
+                "liability": rng.choice(["全部责任", "主要责任", "同等责任", "次要责任", "无责任"]),
+                "location": "萍乡市安源区某路段",
+            },
+        ),
     ),
     (
         "rs.social_insurance_payments",
