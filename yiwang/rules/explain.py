@@ -278,3 +278,45 @@ def explanation_display(explanation: Explanation | ExplanationDisplay) -> Explan
         code=getattr(explanation, "code", "") or "",
         title=getattr(explanation, "title", "") or "",
     )
+
+
+# --- a definition's expressions, as written (for the people who write and approve rules) ----------
+
+
+def value_describe(node: Any) -> str:
+    """A value expression in the definition's own notation, compactly:
+    {sum: claims.self_pay_fen, where: [{field: claims.paid_on, op: ">=", value: {months_before: 12}}]}
+    → "sum(claims.self_pay_fen) where claims.paid_on ≥ months_before(12)"."""
+    if not isinstance(node, dict):
+        return "true" if node is True else "false" if node is False else str(node)
+    for name in ("sum", "count", "min", "max"):
+        if name in node:
+            text = f"{name}({node[name]})"
+            clauses = [
+                f"{clause.get('field')} {OPERATOR_SYMBOLS.get(clause.get('op'), clause.get('op'))} "
+                f"{value_describe(clause.get('value'))}"
+                for clause in node.get("where") or []
+                if isinstance(clause, dict)
+            ]
+            return f"{text} where {' and '.join(clauses)}" if clauses else text
+    if "field" in node:
+        return str(node["field"])
+    if "age" in node:
+        return f"age({node['age']})"
+    if "param" in node:
+        return f"param({node['param']})"
+    if "value" in node:
+        return value_describe(node["value"]) if not isinstance(node["value"], str) else f"“{node['value']}”"
+    for name, symbol in (("add", " + "), ("sub", " − "), ("mul", " × ")):
+        if name in node and isinstance(node[name], list):
+            return "(" + symbol.join(value_describe(item) for item in node[name]) + ")"
+    if "band" in node:
+        bands = "; ".join(
+            f"{low if low is not None else '…'}–{high if high is not None else '…'} → {amount}"
+            for low, high, amount in (band for band in node.get("bands") or [] if len(band) == 3)
+        )
+        return f"band({value_describe(node['band'])}: {bands})"
+    for name in ("months_before", "days_before", "working_days_before", "date"):
+        if name in node:
+            return f"{name}({node[name]})"
+    return str(node)

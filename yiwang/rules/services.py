@@ -36,6 +36,28 @@ def exchange_catalog() -> Catalog:
     return catalog
 
 
+WORKBENCH_ROLES = AUTHOR_ROLES | APPROVER_ROLES
+
+
+def access_rules_workbench(user: Any) -> bool:
+    """May this user see the rules workbench (rules, versions, parameters, what-if)?"""
+    return bool(user_roles(user) & WORKBENCH_ROLES)
+
+
+def access_rules_author(user: Any) -> bool:
+    """May this user write drafts and set parameter values?"""
+    return bool(user_roles(user) & AUTHOR_ROLES)
+
+
+def access_rules_approve(user: Any, version: RuleVersion) -> bool:
+    """May this user approve this version (an approver's role; not its author)?"""
+    return bool(user_roles(user) & APPROVER_ROLES) and version.author_id != getattr(user, "pk", None)
+
+
+def access_rules_publish(user: Any) -> bool:
+    return bool(user_roles(user) & (APPROVER_ROLES | AUTHOR_ROLES))
+
+
 # --- parameters -----------------------------------------------------------------------------
 
 
@@ -542,6 +564,118 @@ def rule_explain(
             )
         )
     return explanations
+
+
+# --- reading rules (the workbench's questions) ----------------------------------------------------
+
+
+def rule_list() -> list[Rule]:
+    """Every rule with its versions (newest first) and `in_force`, the published one or None."""
+    rules = list(Rule.objects.prefetch_related("versions").order_by("code"))
+    for rule in rules:
+        rule.in_force = next((v for v in rule.versions.all() if v.status == VersionStatus.PUBLISHED), None)
+    return rules
+
+
+def rule_get(*, code: str) -> Rule:
+    rule = Rule.objects.filter(code=code).first()
+    if rule is None:
+        raise NotFound(_("No rule %s.") % code)
+    rule.in_force = rule.versions.filter(status=VersionStatus.PUBLISHED).first()
+    return rule
+
+
+def rule_version_get(*, code: str, number: int) -> RuleVersion:
+    version = (
+        RuleVersion.objects.select_related("rule", "author", "approved_by")
+        .filter(rule__code=code, number=number)
+        .first()
+    )
+    if version is None:
+        raise NotFound(_("No version %(number)s of rule %(code)s.") % {"code": code, "number": number})
+    return version
+
+
+def parameter_get(*, code: str) -> Parameter:
+    parameter = Parameter.objects.filter(code=code).first()
+    if parameter is None:
+        raise NotFound(_("No parameter %s.") % code)
+    return parameter
+
+
+def parameter_list(*, codes: set[str] | list[str] | None = None) -> list[Parameter]:
+    """Parameters (all, or these) with their dated values (`values.all()`, oldest first)."""
+    queryset = Parameter.objects.prefetch_related("values").order_by("code")
+    if codes is not None:
+        queryset = queryset.filter(code__in=list(codes))
+    return list(queryset)
+
+
+def definition_from_yaml(text: str) -> dict:
+    """A definition written as YAML, as the JSON object it is stored as (dates as text).
+    Refused with the line and column when the text is not YAML or not an object."""
+    import json
+
+    import yaml
+
+    try:
+        loaded = yaml.safe_load(text or "")
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = (
+            _("line %(line)s, column %(column)s: ") % {"line": mark.line + 1, "column": mark.column + 1}
+            if mark
+            else ""
+        )
+        problem = getattr(error, "problem", None) or str(error)
+        raise FieldErrors.single(
+            "definition", _("Not valid YAML: %(where)s%(problem)s") % {"where": where, "problem": problem}
+        ) from None
+    if not isinstance(loaded, dict):
+        raise FieldErrors.single("definition", _("A rule definition is a YAML mapping (code: …, title: …)."))
+    return json.loads(json.dumps(loaded, default=str, ensure_ascii=False))
+
+
+def definition_to_yaml(definition: dict) -> str:
+    import yaml
+
+    return yaml.safe_dump(definition, allow_unicode=True, sort_keys=False, width=100)
+
+
+def rule_try(*, version: RuleVersion, subject: str, on: datetime.date, actor: Any) -> Explanation:
+    """A rule's explanation for one subject (ID number, household number, USCC …), for the
+    people who write and approve it: "try it on one subject". Audited (the subject masked).
+    NotFound when the subject is not in the rule's subject source."""
+    from yiwang.core.masking import mask_id_number
+
+    if not access_rules_workbench(actor):
+        raise Forbidden(_("Only data stewards and approvers may try rules."))
+    subject = (subject or "").strip().upper()
+    if not subject:
+        raise FieldErrors.single("subject", _("Enter the subject's number."))
+    parsed = definition_parse(version.definition)
+    found = rule_explain(parsed, subjects=[subject], on=on)
+    if not found:
+        raise FieldErrors.single(
+            "subject",
+            _("%(subject)s is not among the subjects of this rule.")
+            % {"subject": mask_id_number(subject) if len(subject) == 18 else subject},
+        )
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="rules.try",
+            target=version,
+            purpose="rules: trying a rule on one subject",
+            after={
+                "rule": parsed.code,
+                "version": version.number,
+                "on": on.isoformat(),
+                "subject": mask_id_number(subject) if len(subject) == 18 else subject,
+                "eligible": found[0].eligible,
+            },
+        )
+    return found[0]
 
 
 # --- what-if ------------------------------------------------------------------------------------
