@@ -1,6 +1,20 @@
 """Pages of the enrollment app (mounted at /enrollment/)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from yiwang.enrollment import views
 
 app_name = "enrollment"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("register/", views.register, name="register"),
+    path("registrations/<str:number>/", views.registration, name="registration"),
+    path("registrations/<str:number>/choices/", views.choices, name="choices"),
+    path("registrations/<str:number>/appeal/", views.appeal, name="appeal"),
+    path("bureau/", views.bureau, name="bureau"),
+    path("bureau/allocate/", views.allocate, name="allocate"),
+    path("bureau/figures/", views.figures, name="figures"),
+    path("bureau/appeals/", views.appeals, name="appeals"),
+    path("bureau/registrations/<str:number>/", views.registration, name="registration_staff"),
+    path("schools/<str:code>/", views.roster, name="roster"),
+]
