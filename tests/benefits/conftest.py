@@ -11,7 +11,7 @@ import pytest
 
 from tests.factories import EnterpriseFactory, PersonFactory
 from yiwang.benefits.feeds import feeds_publish
-from yiwang.benefits.services import policies_load
+from yiwang.benefits.services import grants_ensure, policies_load
 from yiwang.core.models import Department, Division, Role
 from yiwang.core.reference import reference_load
 from yiwang.core.services import user_create
@@ -88,6 +88,7 @@ def city(db) -> City:
     reference_load()
     feeds_publish()
     policies_load()
+    grants_ensure(actor=make_user(Role.ADMIN))
     rs = Department.objects.get(code="RS")
     mz = Department.objects.get(code="MZ")
     village = Division.objects.filter(level=4, code__startswith="360302").order_by("code").first()
