@@ -5,6 +5,7 @@ eyes) before it is published; publishing retires the version it replaces."""
 from __future__ import annotations
 
 import datetime
+import decimal
 from dataclasses import dataclass
 from typing import Any
 
@@ -509,6 +510,14 @@ def _batch_read_record(
         )
 
 
+def _plain(value: Any) -> Any:
+    """A whole number the database returned as NUMERIC (PostgreSQL sums and divides bigints
+    into NUMERIC) as an int, so the explain face is the same on every database."""
+    if isinstance(value, decimal.Decimal) and value == value.to_integral_value():
+        return int(value)
+    return value
+
+
 def rule_explain(
     definition: Definition | dict,
     *,
@@ -550,9 +559,9 @@ def rule_explain(
                         id=condition.id,
                         label=condition.label,
                         basis=condition.basis,
-                        value=row[f"v_{condition.id}"],
+                        value=_plain(row[f"v_{condition.id}"]),
                         op=condition.op,
-                        compared_with=row[f"t_{condition.id}"],
+                        compared_with=_plain(row[f"t_{condition.id}"]),
                         passed=bool(row[f"p_{condition.id}"]),
                         unit=units[condition.id],
                     )
@@ -571,7 +580,7 @@ def rule_explain(
 
 def rule_list() -> list[Rule]:
     """Every rule with its versions (newest first) and `in_force`, the published one or None."""
-    rules = list(Rule.objects.prefetch_related("versions").order_by("code"))
+    rules = list(Rule.objects.prefetch_related("versions__author", "versions__approved_by").order_by("code"))
     for rule in rules:
         rule.in_force = next((v for v in rule.versions.all() if v.status == VersionStatus.PUBLISHED), None)
     return rules
