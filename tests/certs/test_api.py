@@ -95,3 +95,12 @@ def test_holder_reads_own_not_others(client, world, certificate):
     assert client.login(username=world.stranger.username, password=PASSWORD)
     assert client.get("/api/certs/certificates").json() == []
     assert client.get(f"/api/certs/certificates/{certificate.number}").status_code == 404
+
+
+def test_staff_reading_through_the_api_is_audited(client, world, certificate):
+    from yiwang.core.models import AuditEntry
+
+    assert client.login(username=world.handler.username, password=PASSWORD)
+    assert client.get(f"/api/certs/certificates/{certificate.number}").status_code == 200
+    entry = AuditEntry.objects.get(action="personal_data.read_unmasked")
+    assert entry.object_id == str(certificate.pk) and "API" in entry.purpose

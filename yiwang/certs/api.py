@@ -23,6 +23,7 @@ from yiwang.core.models import Department, Role
 router = Router(tags=["certs"])
 
 MAX_PAGE_SIZE = 200
+READ_PURPOSE = "certs: the issuing department reads a certificate (API)"
 
 
 # --- shapes -----------------------------------------------------------------------------------------
@@ -223,7 +224,10 @@ def my_certificates(request, limit: int = 50):
 @router.get("/certificates/{number}", response=CertificateOut)
 def certificate_detail(request, number: str):
     """One certificate with its signed document, for its holder or the issuing department."""
-    return _detail(request, selectors.access_certificate(user=request.auth, number=number))
+    certificate = selectors.access_certificate(user=request.auth, number=number)
+    if certificate.holder not in selectors.holders_of_user(request.auth):
+        services.certificate_read_record(certificate=certificate, viewer=request.auth, purpose=READ_PURPOSE)
+    return _detail(request, certificate)
 
 
 @router.post("/certificates", response={201: CertificateOut})

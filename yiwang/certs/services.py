@@ -390,3 +390,16 @@ def certificate_revoke(*, certificate: Certificate, reason: str, actor: Any) -> 
         )
     certificate.refresh_from_db()
     return certificate
+
+
+def certificate_read_record(*, certificate: Certificate, viewer: Any, purpose: str) -> None:
+    """Record that someone other than the holder read a certificate whole (holder and fields
+    unmasked): the issuing department's staff on the certificate page or through the API."""
+    with transaction.atomic():
+        audit_record(
+            actor=viewer,
+            action="personal_data.read_unmasked",
+            target=certificate,
+            after={"fields": ["holder", "fields"], "objects": [certificate.number]},
+            purpose=purpose,
+        )

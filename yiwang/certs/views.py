@@ -10,7 +10,6 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,7 +20,6 @@ from yiwang.certs import documents, selectors, services
 from yiwang.certs.drawing import qr_svg, seal_svg
 from yiwang.certs.models import Certificate, CertificateStatus
 from yiwang.core.access import user_roles
-from yiwang.core.audit import audit_record
 from yiwang.core.errors import DomainError, FieldErrors, NotFound
 from yiwang.core.models import Role
 
@@ -134,14 +132,9 @@ def _certificate_for(request, number: str) -> Certificate:
         raise Http404 from None
     if certificate.holder not in selectors.holders_of_user(request.user):
         # Staff of the issuing department read the certificate whole: recorded.
-        with transaction.atomic():
-            audit_record(
-                actor=request.user,
-                action="personal_data.read_unmasked",
-                target=certificate,
-                after={"fields": ["holder", "fields"], "objects": [certificate.number]},
-                purpose=PURPOSE_STAFF_READ,
-            )
+        services.certificate_read_record(
+            certificate=certificate, viewer=request.user, purpose=PURPOSE_STAFF_READ
+        )
     return certificate
 
 
