@@ -47,7 +47,7 @@ def relapse_required(view):
 def _errors(error: FieldErrors) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for path, message in error.errors:
-        key = str(path[0]) if path else "__all__"
+        key = str(path[0]) if path else "general"
         found.setdefault(key, []).append(str(message))
     return found
 
@@ -377,7 +377,7 @@ def report(request):
         except FieldErrors as error:
             errors = _errors(error)
         except Forbidden as error:
-            errors = {"__all__": [str(error)]}
+            errors = {"general": [str(error)]}
         else:
             messages.success(
                 request,
