@@ -134,3 +134,24 @@ def test_workbench_links(client, world):
     client.logout()
     login(client, world.handler)
     assert reverse("certs:issued") in client.get("/workbench/department_handler/").content.decode()
+
+
+def test_an_administrator_rotates_a_seal(client, world, certificate):
+    from tests.factories import UserFactory
+    from yiwang.certs import selectors
+    from yiwang.certs.models import Seal
+
+    url = reverse("certs:seal_rotate", kwargs={"key_id": world.seal.key_id})
+    login(client, world.handler)
+    assert client.post(url).status_code == 403
+    admin = UserFactory(username="certs-admin", role="admin", password=PASSWORD)
+    client.logout()
+    login(client, admin)
+    assert 'action="' + url + '"' in client.get(reverse("certs:seals")).content.decode()
+    client.post(url)
+    world.seal.refresh_from_db()
+    new = Seal.objects.get(department=world.department, superseded_at__isnull=True)
+    assert not world.seal.is_active and new != world.seal
+    certificate.refresh_from_db()
+    assert selectors.certificate_verify(certificate=certificate).ok  # still verifies
+    assert client.post(url).status_code == 404  # a superseded seal is not rotated again

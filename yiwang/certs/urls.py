@@ -12,6 +12,7 @@ urlpatterns = [
     path("verify/<str:number>/<str:token>/", views.verify, name="verify"),
     path("check/", views.check, name="check"),
     path("seals/", views.seals, name="seals"),
+    path("seals/<str:key_id>/rotate/", views.seal_rotate, name="seal_rotate"),
     # holders and the issuing department
     path("mine/", views.mine, name="mine"),
     path("issued/", views.issued, name="issued"),

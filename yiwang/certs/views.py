@@ -111,9 +111,32 @@ def check(request):
 
 
 def seals(request):
-    """Every department's seals with their public keys, for verifying offline."""
+    """Every department's seals with their public keys, for verifying offline; administrators
+    rotate a department's seal here."""
     rows = [{"seal": seal, "svg": seal_svg(seal, size=72)} for seal in selectors.seals_list()]
-    return render(request, "certs/seals.html", {"rows": rows})
+    may_rotate = Role.ADMIN in user_roles(request.user)
+    return render(request, "certs/seals.html", {"rows": rows, "may_rotate": may_rotate})
+
+
+@login_required
+@require_POST
+def seal_rotate(request, key_id: str):
+    """A new key pair for the department of this (active) seal; the old one is superseded and
+    still verifies what it signed."""
+    if Role.ADMIN not in user_roles(request.user):
+        raise PermissionDenied
+    seal = selectors.seals_list().filter(key_id=key_id, superseded_at__isnull=True).first()
+    if seal is None:
+        raise Http404
+    new = services.seal_create(
+        department=seal.department, actor=request.user, text=seal.text, caption=seal.caption
+    )
+    messages.success(
+        request,
+        _("%(department)s has a new seal %(new)s; %(old)s is superseded.")
+        % {"department": seal.department.name, "new": new.key_id, "old": seal.key_id},
+    )
+    return redirect("certs:seals")
 
 
 # --- holders ---------------------------------------------------------------------------------------
