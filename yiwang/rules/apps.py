@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RulesConfig(AppConfig):
@@ -44,6 +45,10 @@ def _web_register() -> None:
         )
     nav_entry_register(
         NavEntry(
-            key="rules", label=_("Rules"), url_name="rules:index", visible=access_rules_workbench, order=70
+            key="rules",
+            label=pgettext_lazy("navigation", "Rules"),
+            url_name="rules:index",
+            visible=access_rules_workbench,
+            order=70,
         )
     )

@@ -181,6 +181,25 @@ def value_format(value: Any, unit: str = "") -> str:
     return f"{_number(value)} {unit}"
 
 
+def unit_label(unit: str) -> str:
+    """A unit code in words, for forms and lists: fen → 分, age → 周岁; others as written."""
+    labels = {
+        "fen": pgettext("unit", "fen"),
+        "yuan": pgettext("unit", "yuan"),
+        "age": pgettext("unit", "years of age"),
+        "years": pgettext("unit", "years"),
+        "months": pgettext("unit", "months"),
+        "days": pgettext("unit", "days"),
+        "count": pgettext("unit", "count"),
+        "percent": "%",
+        "permille": "‰",
+        "basis_points": pgettext("unit", "basis points"),
+        "boolean": pgettext("unit", "yes / no"),
+        "date": pgettext("unit", "date"),
+    }
+    return str(labels.get(unit, unit))
+
+
 def basis_format(basis: dict[str, str] | None) -> str:
     """{document: 关于…的指导意见, article: 3} → "《关于…的指导意见》 第3条"; a document already in
     《》 stays as written; an article written in words (第三条, 二) stays as written."""
