@@ -43,6 +43,11 @@ from yiwang.exchange.models import (
 INSERT_CHUNK = 20_000
 MAX_DURATION_DAYS = 3 * 366
 
+# Called after an applied batch commits, as listener(resource=…, batch_id=…, keys=[…]) with the
+# keys of the records the batch created or changed. Other engines register here (the rules
+# engine's typed mirror follows ingests this way); a listener's failure does not undo the batch.
+INGEST_LISTENERS: list = []
+
 
 # ---------------------------------------------------------------- publishing
 
@@ -552,7 +557,7 @@ def records_ingest(
         else:
             found = _all_records(resource)
         existing = {key: (pk, record_digest, data) for key, pk, record_digest, data in found}
-    inserts, updates, history = [], [], []
+    inserts, updates, history, updated_keys = [], [], [], []
     stamp = now.isoformat() if connection.vendor == "sqlite" else now
     for key, (_number, subject, text, record_digest) in good.items():
         old = existing.get(key)
@@ -562,6 +567,7 @@ def records_ingest(
             report.unchanged += 1
         else:
             updates.append((subject, text, record_digest, batch.pk, stamp, old[0]))
+            updated_keys.append(key)
             before = old[2] if isinstance(old[2], str) else json.dumps(old[2], ensure_ascii=False)
             history.append((old[0], batch.pk, before, text, stamp))
     _bulk_write(inserts, updates, history)
@@ -593,6 +599,13 @@ def records_ingest(
             "rejected": report.rejected,
         },
     )
+    if INGEST_LISTENERS:
+        changed = [row[1] for row in inserts] + updated_keys
+        for listener in INGEST_LISTENERS:
+            transaction.on_commit(
+                lambda listener=listener: listener(resource=resource, batch_id=batch.pk, keys=changed),
+                robust=True,
+            )
     return report
 
 

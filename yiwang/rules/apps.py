@@ -8,7 +8,10 @@ class RulesConfig(AppConfig):
     label = "rules"
     verbose_name = _("Rules")
 
-    def ready(self) -> None:
+    def ready(self):
+        from yiwang.rules.mirror import connect
+
+        connect()  # the typed mirrors follow the exchange's ingests
         _web_register()
 
 

@@ -77,6 +77,8 @@ class _Compiler:
         self.on = on
         self.dialect = dialect
         self.joins: list[tuple[str, exp.Expression]] = []  # (alias, subquery)
+        self.subjects: list[str] | None = None
+        self._last_query: exp.Select | None = None
 
     # --- values -------------------------------------------------------------------------
 
@@ -153,29 +155,6 @@ class _Compiler:
         source_name = target.split(".")[0] if "." in target else target
         alias = f"a{len(self.joins) + 1}"
         source = self.definition.sources[source_name]
-        query = exp.select().from_(self.relations[source.resource].expression("x0", self.dialect))
-        # Walk from the source to the subject, joining each source on the way.
-        current_alias, current = "x0", source
-        hop = 0
-        subject_key: exp.Expression
-        while True:
-            if current.subject:
-                subject_key = exp.column(current.subject, current_alias)
-                break
-            other_name, other_field, own_field = current.via
-            other = self.definition.sources[other_name]
-            hop += 1
-            other_alias = f"x{hop}"
-            if other_name == self.definition.subject:
-                subject_key = exp.column(own_field, current_alias)
-                break
-            query = query.join(
-                self.relations[other.resource].expression(other_alias, self.dialect),
-                on=exp.EQ(
-                    this=exp.column(other_field, other_alias), expression=exp.column(own_field, current_alias)
-                ),
-            )
-            current_alias, current = other_alias, other
         if name == "count" and "." not in target:
             measure: exp.Expression = exp.Count(this=exp.Star())
         else:
@@ -189,7 +168,41 @@ class _Compiler:
                     this=exp.column(clause["field"].split(".")[1], "x0"), expression=self.value(value)
                 )
             )
+        # The rows of the source first, filtered; then the walk up to the subject.
+        hops = self._hops(source)
+        if hops and self.subjects is None:
+            # Over the whole population, aggregate at the source first, by the field linking it
+            # to the next source, then add the partial results up along the links (sum of sums,
+            # sum of counts, min of mins, max of maxes): the long table is grouped by one of its
+            # own columns, in one scan, before any join.
+            link = exp.column(source.via[2], "x0")
+            partial = exp.select(link.as_("k"), measure.as_("v")).from_(
+                self.relations[source.resource].expression("x0", self.dialect)
+            )
+            if filters:
+                partial = partial.where(exp.and_(*filters))
+            partial = partial.group_by(link.copy())
+            query = exp.select().from_(
+                exp.Subquery(this=partial, alias=exp.TableAlias(this=exp.to_identifier("x0")))
+            )
+            start_field = "k"
+            combine = {"sum": exp.Sum, "count": exp.Sum, "min": exp.Min, "max": exp.Max}[name]
+            measure = combine(this=exp.column("v", "x0"))
+            filters = []
+        else:
+            query = exp.select().from_(self.relations[source.resource].expression("x0", self.dialect))
+            start_field = source.via[2] if source.via else ""
+        subject_key = self._walk(query, source, start_field)
+        query = self._last_query
         query = query.select(subject_key.as_("subject"), measure.as_("v"))
+        if self.subjects is not None:
+            # Only the subjects asked about: the filter goes into the aggregate, so that an
+            # explain or an incremental screening reads only their rows (by index).
+            filters.append(
+                exp.In(
+                    this=subject_key.copy(), expressions=[exp.Literal.string(str(k)) for k in self.subjects]
+                )
+            )
         if filters:
             query = query.where(exp.and_(*filters))
         query = query.group_by(subject_key.copy())
@@ -198,6 +211,44 @@ class _Compiler:
         if name in ("sum", "count"):
             result = exp.Coalesce(this=result, expressions=[exp.Literal.number(0)])
         return result
+
+    def _hops(self, source) -> int:
+        """How many other sources lie between a source and the subject's own."""
+        hops, current = 0, source
+        while not current.subject:
+            other_name = current.via[0]
+            if other_name == self.definition.subject:
+                return hops
+            hops += 1
+            current = self.definition.sources[other_name]
+        return hops
+
+    def _walk(self, query: exp.Select, source, start_field: str) -> exp.Expression:
+        """Join each source on the way from `source` (as x0) to the subject; returns the
+        expression of the subject's key. `start_field` is x0's column holding the link."""
+        current_alias, current = "x0", source
+        own_field = start_field
+        hop = 0
+        while True:
+            if current.subject:
+                self._last_query = query
+                return exp.column(current.subject, current_alias)
+            other_name, other_field, _own = current.via
+            if current_alias != "x0":
+                own_field = _own
+            other = self.definition.sources[other_name]
+            hop += 1
+            other_alias = f"x{hop}"
+            if other_name == self.definition.subject:
+                self._last_query = query
+                return exp.column(own_field, current_alias)
+            query = query.join(
+                self.relations[other.resource].expression(other_alias, self.dialect),
+                on=exp.EQ(
+                    this=exp.column(other_field, other_alias), expression=exp.column(own_field, current_alias)
+                ),
+            )
+            current_alias, current = other_alias, other
 
     # --- the statement ------------------------------------------------------------------
 
@@ -281,6 +332,7 @@ def rule_sql(
     if missing:
         raise LookupError(f"no relation for resources {sorted(missing)}")
     compiler = _Compiler(definition, relations, parameters, on, dialect)
+    compiler.subjects = None if subjects is None else [str(k) for k in subjects]
     return compiler.statement(subjects, eligible_only).sql(dialect=dialect)
 
 

@@ -4,6 +4,8 @@
   fields (yuan) are also offered as `<field>_fen`, integer fen converted exactly: NUMERIC on
   PostgreSQL; on SQLite ROUND(REAL × 100), exact for two-decimal amounts below 10¹³ yuan (the
   error of the product stays under a quarter fen).
+- Record-backed feeds with a typed mirror in sync (yiwang.rules.mirror): the mirror's table,
+  the same columns without the JSON extraction.
 - Registry-backed resources (ga.persons, ga.households, scjg.enterprises, bdcdj.properties):
   the registry's own tables, with the columns named as the exchange publishes the fields.
 
@@ -106,15 +108,23 @@ def _registry_sql(backing: str) -> str:
     raise LookupError(f"unknown registry backing {backing!r}")
 
 
-def platform_relations(resources: Iterable[str]) -> dict[str, Relation]:
-    """A Relation for each resource code, on the default database connection."""
+def platform_relations(resources: Iterable[str], *, mirror: bool = True) -> dict[str, Relation]:
+    """A Relation for each resource code, on the default database connection. A record-backed
+    feed is read from its typed mirror (yiwang.rules.mirror) when it has one in sync, unless
+    `mirror` is false; from the JSON of its records otherwise."""
     from yiwang.exchange.models import Record, Resource
+    from yiwang.rules.mirror import mirror_relation_sql, mirror_states
 
     vendor = connection.vendor
     relations: dict[str, Relation] = {}
+    states = mirror_states() if mirror else {}
     for resource in Resource.objects.filter(code__in=list(resources)).prefetch_related("fields"):
         if resource.backing:
             relations[resource.code] = Relation(_registry_sql(resource.backing))
+            continue
+        table = mirror_relation_sql(resource, states) if resource.code in states else None
+        if table is not None:
+            relations[resource.code] = Relation(table)
             continue
         columns = [
             column for field in resource.fields.all() for column in _typed(field.name, field.type, vendor)

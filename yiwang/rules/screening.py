@@ -1,0 +1,290 @@
+"""Screening: a rule over the whole population, and again for only what a new feed touched.
+
+    screen(definition=…, on=…)                         every subject's row (eligible only by default)
+    screen_affected(definition=…, on=…, resource_code="yb.self_pay_claims", keys=[…])
+                                                       the subjects the given records touch, re-evaluated
+
+Both run the compiled rule (yiwang.rules.compiler.rule_sql), so the rows are those of the batch
+and explain faces. `target` says where:
+
+- "platform" (default): the configured database (SQLite, PostgreSQL), reading the typed
+  mirrors of the feeds when they are in sync (yiwang.rules.mirror), the JSON otherwise;
+- "duckdb": the DuckDB mirror file (VAR_DIR/rules-mirror.duckdb, or `duckdb_path`); the
+  record-backed feeds whose copy is behind are caught up first (the rows of newer batches).
+
+How the affected subjects are found: the records' own rows (by key, from the exchange) give the
+values of the field linking their source to the next one (a claim's `id_number`); each link of
+the rule's sources is followed (the household members with those ID numbers → their household
+numbers) up to the subject's key. Only those subjects are evaluated, and each aggregate reads
+only their rows. A record whose link changed (a claim corrected to another person) touches
+the subject it now belongs to and, given the ingest batch (`batch_id`), the one it belonged to
+before (from the exchange's record history).
+
+The relapse application turns the rows into warnings: a subject newly eligible gets one, once
+per period (its own deduplication). To screen as the data lands, register a listener with the
+exchange (`yiwang.exchange.services.INGEST_LISTENERS`, called after each applied batch commits
+with `resource`, `batch_id` and `keys`) from the app's ready(): the rules app registers the
+mirror's listener first, so the mirror is current when the application's listener runs.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+
+from yiwang.rules.compiler import Relation, rule_sql
+from yiwang.rules.definition import Definition, Source, definition_parse
+
+IN_CHUNK = 5_000
+
+
+@dataclass
+class Affected:
+    """The subjects a batch of records touched, and their rows (every one of them, eligible
+    or not: a subject that stopped being eligible is news too)."""
+
+    subjects: list[str]
+    rows: list[dict[str, Any]]
+
+    @property
+    def eligible(self) -> list[str]:
+        return [str(row["subject"]) for row in self.rows if row["eligible"]]
+
+
+class _Target:
+    """A place to run a rule: relations for resources, and a way to run SQL there."""
+
+    def __init__(self, target: str, duckdb_path: Any = None):
+        if target not in ("platform", "duckdb"):
+            raise ValueError(f"unknown target {target!r} (platform, duckdb)")
+        self.target = target
+        self.duckdb_path = duckdb_path
+        self.duck = None
+
+    def __enter__(self) -> _Target:
+        if self.target == "duckdb":
+            import duckdb
+
+            from yiwang.rules.mirror import duckdb_default_path
+
+            self.duck = duckdb.connect(str(self.duckdb_path or duckdb_default_path()), read_only=True)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.duck is not None:
+            self.duck.close()
+
+    @property
+    def dialect(self) -> str:
+        from yiwang.rules.relations import dialect_of_connection
+
+        return "duckdb" if self.duck is not None else dialect_of_connection()
+
+    def relations(self, codes: set[str]) -> dict[str, Relation]:
+        if self.duck is not None:
+            from yiwang.rules.mirror import duckdb_relations
+
+            return duckdb_relations(codes, self.duck)
+        from yiwang.rules.relations import platform_relations
+
+        return platform_relations(codes)
+
+    def rows(self, sql: str) -> list[dict[str, Any]]:
+        if self.duck is not None:
+            cursor = self.duck.execute(sql)
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def values(self, sql: str) -> list[Any]:
+        if self.duck is not None:
+            return [row[0] for row in self.duck.execute(sql).fetchall()]
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return [row[0] for row in cursor.fetchall()]
+
+
+def _catch_up(definition: Definition, target: str, duckdb_path: Any) -> None:
+    if target != "duckdb":
+        return
+    import duckdb
+
+    from yiwang.rules.mirror import duckdb_behind, duckdb_default_path, duckdb_refresh
+
+    path = str(duckdb_path or duckdb_default_path())
+    codes = {source.resource for source in definition.sources.values()}
+    with duckdb.connect(path, read_only=True) as duck:
+        behind = duckdb_behind(codes, duck)
+    if behind:
+        duckdb_refresh(behind, path=path, registry=False)
+
+
+def _parsed(definition: Definition | dict) -> Definition:
+    return definition if isinstance(definition, Definition) else definition_parse(definition)
+
+
+def _parameters(definition: Definition, on: datetime.date, parameters: dict | None) -> dict:
+    if parameters is not None:
+        return parameters
+    from yiwang.rules.services import parameters_at
+
+    return parameters_at(definition.parameters(), on)
+
+
+def screen(
+    *,
+    definition: Definition | dict,
+    on: datetime.date,
+    parameters: dict[str, int] | None = None,
+    subjects: list[str] | None = None,
+    eligible_only: bool = True,
+    target: str = "platform",
+    duckdb_path: Any = None,
+) -> list[dict[str, Any]]:
+    """The rule over the whole population (or `subjects`) on `target`: one row per subject
+    (see compiler.rule_sql), only the eligible ones unless `eligible_only` is false.
+    Parameters are their values on `on` unless given (a what-if)."""
+    parsed = _parsed(definition)
+    values = _parameters(parsed, on, parameters)
+    _catch_up(parsed, target, duckdb_path)
+    with _Target(target, duckdb_path) as place:
+        sql = rule_sql(
+            parsed,
+            relations=place.relations({source.resource for source in parsed.sources.values()}),
+            parameters=values,
+            on=on,
+            dialect=place.dialect,
+            subjects=subjects,
+            eligible_only=eligible_only,
+        )
+        return place.rows(sql)
+
+
+def _quoted(values: list[Any]) -> str:
+    return ", ".join("'" + str(value).replace("'", "''") + "'" for value in values)
+
+
+def _link_field(definition: Definition, source: Source) -> str:
+    """The field of `source` that leads towards the subject."""
+    if source.name == definition.subject:
+        return source.key
+    return source.subject or source.via[2]
+
+
+def _record_values(resource_code: str, keys: list[str], field: str, batch_id: int | None) -> set[Any]:
+    """The values of `field` in the exchange records with these keys (the platform's copy),
+    and, given the batch that changed them, in what those records held before it."""
+    from yiwang.exchange.models import Record, RecordHistory
+
+    found: set[Any] = set()
+
+    def add(data: Any) -> None:
+        if isinstance(data, str):
+            data = json.loads(data)
+        value = (data or {}).get(field)
+        if value is not None:
+            found.add(value)
+
+    for start in range(0, len(keys), IN_CHUNK):
+        for data in Record.objects.filter(
+            resource__code=resource_code, key__in=keys[start : start + IN_CHUNK]
+        ).values_list("data", flat=True):
+            add(data)
+    if batch_id is not None:
+        for data in RecordHistory.objects.filter(batch_id=batch_id).values_list("before", flat=True):
+            add(data)
+    return found
+
+
+def affected_subjects(
+    *,
+    definition: Definition | dict,
+    resource_code: str,
+    keys: list[str],
+    batch_id: int | None = None,
+    target: str = "platform",
+    duckdb_path: Any = None,
+) -> list[str]:
+    """The subjects whose verdict may change when these records (of `resource_code`) are new
+    or changed: follow each source reading the resource up the rule's links to the subject.
+    Given the ingest batch that changed them, the subjects the records belonged to before it
+    are included (a claim corrected from one person to another touches both)."""
+    parsed = _parsed(definition)
+    keys = [str(key) for key in keys]
+    found: set[str] = set()
+    readers = [source for source in parsed.sources.values() if source.resource == resource_code]
+    if not readers or not keys:
+        return []
+    with _Target(target, duckdb_path) as place:
+        relations = place.relations({source.resource for source in parsed.sources.values()})
+        for source in readers:
+            values = _record_values(resource_code, keys, _link_field(parsed, source), batch_id)
+            current = source
+            while values and current.name != parsed.subject and not current.subject:
+                other_name, other_field, _own = current.via
+                other = parsed.sources[other_name]
+                link = _link_field(parsed, other)
+                relation = relations[other.resource].sql
+                source_sql = (
+                    f"({relation})" if relation.strip().lower().startswith(("select", "with")) else relation
+                )
+                listed = sorted(values, key=str)
+                values = set()
+                for start in range(0, len(listed), IN_CHUNK):
+                    chunk = listed[start : start + IN_CHUNK]
+                    values.update(
+                        place.values(
+                            f"SELECT DISTINCT t.{link} FROM {source_sql} t "
+                            f"WHERE t.{other_field} IN ({_quoted(chunk)})"
+                        )
+                    )
+                current = other
+            found.update(str(value) for value in values if value is not None)
+    return sorted(found)
+
+
+def screen_affected(
+    *,
+    definition: Definition | dict,
+    on: datetime.date,
+    resource_code: str,
+    keys: list[str],
+    batch_id: int | None = None,
+    parameters: dict[str, int] | None = None,
+    subjects: list[str] | None = None,
+    target: str = "platform",
+    duckdb_path: Any = None,
+) -> Affected:
+    """Re-evaluate only the subjects the records with these keys (new or changed, of
+    `resource_code`) touch — with `batch_id`, the ingest batch that wrote them, also those they
+    belonged to before it — plus any `subjects` given. Every affected subject's row is
+    returned, eligible or not."""
+    parsed = _parsed(definition)
+    values = _parameters(parsed, on, parameters)
+    _catch_up(parsed, target, duckdb_path)
+    touched = set(
+        affected_subjects(
+            definition=parsed, resource_code=resource_code, keys=keys, target=target, duckdb_path=duckdb_path
+        )
+    )
+    touched.update(str(subject) for subject in subjects or [])
+    if not touched:
+        return Affected(subjects=[], rows=[])
+    ordered = sorted(touched)
+    rows = screen(
+        definition=parsed,
+        on=on,
+        parameters=values,
+        subjects=ordered,
+        eligible_only=False,
+        target=target,
+        duckdb_path=duckdb_path,
+    )
+    return Affected(subjects=ordered, rows=rows)
