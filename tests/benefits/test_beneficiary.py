@@ -115,7 +115,7 @@ def test_an_objection_is_a_case_of_the_department_and_upholding_it_pays_once(cit
         case=case, transition="accept", actor=city.rs_handler, expected_version=case.version
     )
     # the registers do not show it yet: upholding is refused, nothing paid
-    with pytest.raises(Conflict, match="not eligible"):
+    with pytest.raises(Conflict):
         case_transition(
             case=case,
             transition="uphold",

@@ -45,7 +45,7 @@ def test_a_run_finds_the_eligible_and_pays_after_a_second_person_approves(city):
         *(person.id_number for person in old),
     }
     assert not Payment.objects.exists()
-    with pytest.raises(Forbidden, match="four eyes"):
+    with pytest.raises(Forbidden, match="双人复核"):
         run_approve(run=run, actor=city.mz_handler)
     with pytest.raises(Forbidden):
         run_approve(run=run, actor=city.rs_reviewer)  # another department

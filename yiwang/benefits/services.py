@@ -356,9 +356,16 @@ def run_reject(*, run: Run, actor: Any, note: str) -> Run:
 
 
 def _notice_text(policy: Policy, period: str, amount_fen: int) -> str:
-    yuan = f"{amount_fen // 100:,}.{amount_fen % 100:02d}"
-    label = "" if period == "once" else f"（{period}）"
-    return f"您已获得{policy.title}{label} {yuan} 元，无需申请，已直接发放。点击查看依据。"
+    from yiwang.rules.explain import money_format
+
+    return _(
+        "You have received %(policy)s%(period)s: %(amount)s, paid directly without an application. "
+        "Open it to see why."
+    ) % {
+        "policy": policy.title,
+        "period": "" if period == "once" else f"（{period}）",
+        "amount": money_format(amount_fen),
+    }
 
 
 class _ChunkLost(Exception):

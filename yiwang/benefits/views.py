@@ -27,7 +27,7 @@ from yiwang.rules.explain import money_format
 
 STAFF_ROLES = frozenset({Role.DEPARTMENT_HANDLER, Role.SUPERVISOR, Role.CITY_LEADER, Role.ADMIN})
 BENEFICIARY_ROLES = frozenset({Role.CITIZEN, Role.ENTERPRISE_AGENT})
-BAR_WIDTH = 330
+BAR_WIDTH = 240
 
 
 def roles_required(roles: frozenset[str]):
