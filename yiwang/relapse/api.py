@@ -221,7 +221,7 @@ def warning_dismiss(request, warning_id: int, data: DismissIn):
     return _warning_out(warning, _addresses(request.auth, [warning.household])[0])
 
 
-@router.post("/reports")
+@router.post("/reports", response={201: dict})
 def report_submit(request, data: ReportIn):
     """A village cadre's report or, for a citizen, their own household's application."""
     warning = services.report_submit(actor=request.auth, **data.dict())
@@ -255,7 +255,7 @@ def monitored_get(request, monitored_id: int):
     return _monitored_out(item, request.auth, detail=True)
 
 
-@router.post("/monitored/{monitored_id}/measures")
+@router.post("/monitored/{monitored_id}/measures", response={201: dict})
 def measure_record(request, monitored_id: int, data: MeasureIn):
     _must_see(request.auth)
     item = selectors.monitored_for_user(monitored_id=monitored_id, user=request.auth)
@@ -270,7 +270,7 @@ def measure_record(request, monitored_id: int, data: MeasureIn):
     return Status(201, {"id": measure.pk, "kind": measure.kind, "amount_fen": measure.amount_fen})
 
 
-@router.post("/monitored/{monitored_id}/reviews")
+@router.post("/monitored/{monitored_id}/reviews", response={201: dict})
 def review_record(request, monitored_id: int, data: ReviewIn):
     _must_see(request.auth)
     item = selectors.monitored_for_user(monitored_id=monitored_id, user=request.auth)
