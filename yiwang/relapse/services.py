@@ -160,21 +160,30 @@ def household_by_address(address: str) -> Household:
 # --- warnings ---------------------------------------------------------------------------------
 
 
+def _plain(value: Any) -> Any:
+    """A value the rule found, as JSON: PostgreSQL sums bigints into NUMERIC, so an integral
+    Decimal is an int again; dates are ISO text."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
 def _findings(version: Any, row: dict) -> list[dict[str, Any]]:
     findings = []
     for condition in version.definition.get("conditions", []):
         ident = condition["id"]
-        value = row.get(f"v_{ident}")
         findings.append(
             {
                 "id": ident,
                 "label": condition["label"],
                 "basis": condition.get("basis", {}),
-                "value": value if isinstance(value, int | str | bool) or value is None else str(value),
+                "value": _plain(row.get(f"v_{ident}")),
                 "op": condition["op"],
-                "compared_with": row.get(f"t_{ident}")
-                if isinstance(row.get(f"t_{ident}"), int | str | bool)
-                else str(row.get(f"t_{ident}")),
+                "compared_with": _plain(row.get(f"t_{ident}")),
                 "passed": bool(row.get(f"p_{ident}")),
             }
         )
