@@ -159,3 +159,15 @@ def test_job_retention_refunds_a_share_of_last_years_premiums(city):
     run = run_approve(run=run, actor=city.rs_reviewer)
     assert run.paid_fen == 18720007
     assert Payment.objects.get(beneficiary=sme.uscc).division_code == sme.division_id
+
+
+def test_a_department_without_the_grants_is_refused_and_no_run_is_left(city):
+    from yiwang.exchange.models import Grant
+    from yiwang.exchange.selectors import ReadRefused
+
+    Grant.objects.filter(consumer=city.mz).delete()
+    with pytest.raises(ReadRefused, match="ga.persons.birth_date"):
+        run_start(policy=policy("elderly_allowance"), period="2026-11", actor=city.mz_handler)
+    assert not Run.objects.exists() and not Payment.objects.exists()
+    assert AuditEntry.objects.filter(action="benefits.run_refused").exists()
+    assert AuditEntry.objects.filter(action="rules.read_refused").exists()

@@ -237,7 +237,22 @@ def run_start(
             target=run,
             after={"policy": policy.code, "period": code, "on": on, "rule_version": version.number},
         )
-    return run_compute(run=run, chunk_size=chunk_size)
+    from yiwang.exchange.selectors import ReadRefused
+
+    try:
+        return run_compute(run=run, chunk_size=chunk_size)
+    except ReadRefused as refused:
+        # The department may not read what the rule needs: no run is left behind.
+        with transaction.atomic():
+            Run.objects.filter(pk=run.pk, state=RunState.COMPUTING).delete()
+            audit_record(
+                actor=actor,
+                action="benefits.run_refused",
+                object_type="benefits.run",
+                object_id=run.pk,
+                after={"policy": policy.code, "period": code, "reason": str(refused)},
+            )
+        raise
 
 
 def _divisions(subject_type: str, keys: list[str]) -> dict[str, str]:
