@@ -37,11 +37,13 @@ class MatterAdmin(AuditedAdmin):
     inlines = [MaterialInline, FormFieldInline]
 
     def save_model(self, request, obj, form, change):
+        from yiwang.services.search import search_index_clear
         from yiwang.services.services import matter_search_columns
 
         for name, value in matter_search_columns(obj.name, obj.keywords).items():
             setattr(obj, name, value)
         super().save_model(request, obj, form, change)
+        search_index_clear()
 
 
 @admin.register(Application)

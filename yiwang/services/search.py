@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from dataclasses import dataclass
 
 from django.db.models import Count, Max
@@ -52,6 +53,8 @@ class Entry:
     main_item: str
     department_id: int
     type: int
+    # Everything a term can match, lower case, for a quick first pass over the catalog.
+    blob: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,11 +66,15 @@ class Hit:
 class _Index:
     def __init__(self) -> None:
         self.version: tuple | None = None
+        self.checked_at = 0.0
         self.entries: list[Entry] = []
         self.lock = threading.Lock()
 
 
 _index = _Index()
+# How long a search trusts the index without asking the database whether the catalog changed:
+# a change made in another process shows within this time; in this process at once.
+VERSION_CHECK_SECONDS = 2.0
 
 
 def _version() -> tuple:
@@ -80,7 +87,10 @@ def _version() -> tuple:
 def _entries() -> list[Entry]:
     from yiwang.services.models import Matter
 
+    if _index.version is not None and time.monotonic() - _index.checked_at < VERSION_CHECK_SECONDS:
+        return _index.entries
     version = _version()
+    _index.checked_at = time.monotonic()
     if _index.version == version:
         return _index.entries
     with _index.lock:
@@ -97,7 +107,18 @@ def _entries() -> list[Entry]:
                 "type",
             )
             _index.entries = [
-                Entry(pk, name, pinyin, initials, keywords.lower(), keywords_initials, main_item, dept, kind)
+                Entry(
+                    pk,
+                    name,
+                    pinyin,
+                    initials,
+                    keywords.lower(),
+                    keywords_initials,
+                    main_item,
+                    dept,
+                    kind,
+                    "\x00".join((name, pinyin, initials, keywords, keywords_initials, main_item)).lower(),
+                )
                 for pk, name, pinyin, initials, keywords, keywords_initials, main_item, dept, kind in rows
             ]
             _index.version = version
@@ -105,7 +126,9 @@ def _entries() -> list[Entry]:
 
 
 def search_index_clear() -> None:
+    """Forget the index (after a write in this process: the next search reloads it)."""
     _index.version = None
+    _index.checked_at = 0.0
     _index.entries = []
 
 
@@ -148,7 +171,11 @@ def matter_search_ids(
     best first, within the departments and type given."""
     terms = keyword_list(query.strip())
     hits: list[Hit] = []
-    for entry in _entries():
+    entries = _entries()
+    for term in terms:  # a quick first pass: entries that contain every term somewhere
+        lower = term.lower()
+        entries = [entry for entry in entries if lower in entry.blob]
+    for entry in entries:
         if department_ids is not None and entry.department_id not in department_ids:
             continue
         if type is not None and entry.type != type:

@@ -66,6 +66,14 @@ def matter_autofill_potential(*, matter: Matter) -> tuple[int, int]:
     return sum(1 for code in fields if code), len(fields)
 
 
+def catalog_autofill_share() -> float | None:
+    """The share of all form fields in the catalog that shared data can fill (None if no form)."""
+    total = FormField.objects.count()
+    if not total:
+        return None
+    return FormField.objects.exclude(resource_code="").count() / total
+
+
 def catalog_autofill_potential() -> dict[str, Any]:
     """Over the whole catalog: the share of form fields with a shared-data source, overall and
     the mean of the per-matter shares."""

@@ -72,6 +72,7 @@ def index(request):
         offset=(page_number - 1) * PAGE_SIZE,
     )
     pages = max((result.total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    potential = selectors.catalog_autofill_share()
     return render(
         request,
         "services/index.html",
@@ -87,6 +88,7 @@ def index(request):
             "pages": pages,
             "previous_page": page_number - 1 if page_number > 1 else None,
             "next_page": page_number + 1 if page_number < pages else None,
+            "catalog_share_percent": round(100 * potential) if potential is not None else None,
         },
     )
 
