@@ -74,7 +74,7 @@ def test_a_town_cadre_verifies_a_warning_and_records_a_measure(
     assert cadre.locator("#warning-list").get_by_text(household.number).is_visible()
     cadre.get_by_role("link", name=warning.case.reference).click()
     cadre.wait_for_url(f"{base}/relapse/warnings/{warning.pk}/")
-    assert "2100000" in cadre.locator("#findings").inner_text()
+    assert "21,000.00 元\t≥ 15,000.00 元" in cadre.locator("#findings").inner_text()
     cadre.get_by_role("button", name="确认纳入监测").click()  # no note yet
     assert "请说明核实情况" in cadre.locator("#note-errors").inner_text()
     cadre.locator("#verify-note").fill("入户核实：户主患尿毒症长期透析，家庭收入骤减")

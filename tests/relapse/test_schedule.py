@@ -120,3 +120,29 @@ def test_the_tick_is_a_periodic_task_of_the_cases_runner(city):
     assert Task.objects.filter(name="relapse.tick").count() == 1
     tasks_run_pending()
     assert Task.objects.get(name="relapse.tick").state == "done"
+
+
+def test_an_accident_batch_queues_its_screening_on_ingest(city, django_capture_on_commit_callbacks):
+    household = city.household(members=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        push(
+            "gajj.traffic_accidents",
+            [
+                {
+                    "accident_no": "JJ-L1",
+                    "id_number": members_of(household)[0],
+                    "occurred_on": datetime.date.today().isoformat(),
+                    "severity": "重伤",
+                    "injured": True,
+                    "liability": "无责任",
+                    "location": "某路段",
+                    "labourer_died": False,
+                    "economic_loss": "20000.00",
+                }
+            ],
+        )
+    assert Task.objects.filter(name="relapse.sweep").count() == 1
+    assert not Warning.objects.exists()
+    tasks_run_pending()
+    warning = Warning.objects.get()
+    assert (warning.household, warning.source, warning.run.trigger) == (household, "accident", "ingest")

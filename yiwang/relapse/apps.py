@@ -9,10 +9,14 @@ class RelapseConfig(AppConfig):
 
     def ready(self) -> None:
         from yiwang.cases.types import case_type_register
-        from yiwang.relapse import tasks  # noqa: F401 - registers the schedule's tasks
+        from yiwang.relapse import tasks  # registers the schedule's tasks
         from yiwang.relapse.cases import VERIFICATION_TYPE
 
         case_type_register(VERIFICATION_TYPE)
+        from yiwang.exchange.services import INGEST_LISTENERS
+
+        if tasks.on_ingest not in INGEST_LISTENERS:
+            INGEST_LISTENERS.append(tasks.on_ingest)  # after the rules engine's mirror
         _web_register()
 
 

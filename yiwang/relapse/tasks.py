@@ -95,4 +95,27 @@ def screen_task(*, rule: str, on: str) -> None:
     screen(rule_code=rule, on=datetime.date.fromisoformat(on), trigger="demand")
 
 
+@task_register("relapse.sweep")
+def sweep_task(*, resource_code: str) -> None:
+    """Screen the households a feed's new batches touched (queued on ingest)."""
+    from yiwang.relapse.services import feed_sweep
+
+    while feed_sweep(resource_code=resource_code) is not None:
+        pass
+
+
+def on_ingest(*, resource, batch_id: int, keys: list[str]) -> None:
+    """The exchange's ingest listener: a batch of the accident or disaster feed queues its
+    screening at once (real time); the tick's sweep is the safety net."""
+    from yiwang.cases.taskqueue import task_enqueue
+    from yiwang.relapse.services import FEED_RULES
+
+    if resource.code in FEED_RULES and keys:
+        task_enqueue(
+            "relapse.sweep",
+            {"resource_code": resource.code},
+            unique_key=f"relapse.sweep@{resource.code}@{batch_id}",
+        )
+
+
 periodic_register("relapse.tick", every=TICK_EVERY)

@@ -221,10 +221,53 @@ def warning_detail(request, warning_id: int):
             "note": request.POST.get("note", ""),
             "errors": errors,
             "cadres": _cadres(warning.town_id),
+            "explanation": _explanation(warning),
             "others": Warning.objects.filter(household=warning.household).exclude(pk=warning.pk)[:10],
             "active": "warnings",
         },
     )
+
+
+def _explanation(warning: Warning) -> Any:
+    """The screening's findings as the rules engine's explanation (what the rule found on the
+    day it flagged the household, condition by condition, in words and units), or None when
+    the rules engine cannot present it (the page then shows the plain table)."""
+    if not warning.findings:
+        return None
+    try:
+        from yiwang.rules.definition import definition_parse
+        from yiwang.rules.explain import condition_unit, parameter_units
+        from yiwang.rules.models import RuleVersion
+        from yiwang.rules.services import ConditionResult, Explanation
+
+        version = RuleVersion.objects.get(rule__code=warning.rule_code, number=warning.rule_version)
+        definition = definition_parse(version.definition)
+        units = parameter_units(definition.parameters())
+        by_id = {condition.id: condition for condition in definition.conditions}
+        conditions = [
+            ConditionResult(
+                id=finding["id"],
+                label=finding["label"],
+                basis=finding.get("basis") or {},
+                value=finding["value"],
+                op=finding["op"],
+                compared_with=finding["compared_with"],
+                passed=bool(finding["passed"]),
+                unit=condition_unit(by_id[finding["id"]], units) if finding["id"] in by_id else "",
+            )
+            for finding in warning.findings
+        ]
+        return Explanation(
+            subject=warning.household.number,
+            eligible=True,
+            amount=0,
+            conditions=conditions,
+            code=warning.rule_code,
+            title=definition.title,
+            on=warning.raised_on,
+        )
+    except Exception:  # noqa: BLE001 - a presentation nicety; the plain table stays
+        return None
 
 
 def _cadres(town_code: str) -> list[User]:
