@@ -54,7 +54,7 @@ def test_a_run_finds_the_eligible_and_pays_after_a_second_person_approves(city):
     ledger = Payment.objects.filter(policy__code="benefits.elderly_allowance", period="2026-11")
     assert ledger.count() == 3 and sum(ledger.values_list("amount_fen", flat=True)) == 25000
     notice = Notice.objects.get(beneficiary=city.citizen_person.id_number)
-    assert "高龄津贴" in notice.message and "50.00" in notice.message
+    assert "高龄津贴" in notice.message and "2026-11" in notice.message
     assert AuditEntry.objects.filter(action="benefits.run_approve", actor_id=city.mz_reviewer.pk).exists()
     with pytest.raises(Conflict):
         run_approve(run=paid, actor=city.mz_reviewer)

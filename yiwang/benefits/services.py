@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +23,6 @@ from django.utils.translation import gettext as _
 from yiwang.benefits.models import (
     Decline,
     Entitlement,
-    EntitlementStatus,
     Notice,
     Objection,
     Payment,
@@ -40,7 +39,7 @@ from yiwang.core.errors import Conflict, FieldErrors, Forbidden, NotFound
 from yiwang.core.models import Department, Role
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
-CHUNK = 5000
+CHUNK = 20_000
 SYSTEM = "system:benefits"
 
 
@@ -288,25 +287,34 @@ def run_compute(*, run: Run, chunk_size: int = CHUNK, fail_after: int | None = N
         version=run.rule_version,
     )
     divisor = policy.amount_divisor or 1
+    table = Entitlement._meta.db_table
+    insert = (
+        f"INSERT INTO {table} (run_id, beneficiary, division_code, amount_fen, status) "  # noqa: S608
+        "VALUES (%s, %s, '', %s, 'pending') ON CONFLICT (run_id, beneficiary) DO NOTHING"
+    )
     written = 0
     for start in range(0, len(rows), chunk_size):
-        chunk = rows[start : start + chunk_size]
-        keys = [str(row["subject"]) for row in chunk]
-        divisions = _divisions(policy.subject_type, keys)
-        entitlements = []
-        for row in chunk:
+        values = []
+        for row in rows[start : start + chunk_size]:
             amount = int(row["amount"] or 0) // divisor
             if amount <= 0:
                 continue
-            key = str(row["subject"])
-            entitlements.append(
-                Entitlement(run=run, beneficiary=key, division_code=divisions.get(key, ""), amount_fen=amount)
-            )
+            values.append((run.pk, str(row["subject"]), amount))
             written += 1
             if fail_after is not None and written > fail_after:
                 raise RuntimeError(f"simulated crash after {fail_after} entitlements")
-        with transaction.atomic():
-            Entitlement.objects.bulk_create(entitlements, ignore_conflicts=True, batch_size=1000)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(insert, values)
+    # Each beneficiary's division (for the figures by county), from the registry, in one statement.
+    from yiwang.registry.models import Enterprise, Person
+
+    model, key = (Person, "id_number") if policy.subject_type == SubjectType.PERSON else (Enterprise, "uscc")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET division_code = COALESCE((SELECT r.division_id FROM {model._meta.db_table} r "  # noqa: S608
+            f"WHERE r.{key} = {table}.beneficiary), '') WHERE run_id = %s AND division_code = ''",
+            [run.pk],
+        )
     with transaction.atomic():
         totals = Entitlement.objects.filter(run=run).aggregate(count=Count("id"), total=Sum("amount_fen"))
         won = Run.objects.filter(pk=run.pk, state=RunState.COMPUTING).update(
@@ -370,17 +378,11 @@ def run_reject(*, run: Run, actor: Any, note: str) -> Run:
     return run
 
 
-def _notice_text(policy: Policy, period: str, amount_fen: int) -> str:
-    from yiwang.rules.explain import money_format
-
+def _notice_text(policy: Policy, period: str) -> str:
     return _(
-        "You have received %(policy)s%(period)s: %(amount)s, paid directly without an application. "
-        "Open it to see why."
-    ) % {
-        "policy": policy.title,
-        "period": "" if period == "once" else f"（{period}）",
-        "amount": money_format(amount_fen),
-    }
+        "You have received %(policy)s%(period)s, paid directly without an application. "
+        "Open it to see the amount and why."
+    ) % {"policy": policy.title, "period": "" if period == "once" else f"（{period}）"}
 
 
 class _ChunkLost(Exception):
@@ -388,28 +390,32 @@ class _ChunkLost(Exception):
 
 
 def run_pay(*, run: Run, chunk_size: int = CHUNK, fail_after_chunks: int | None = None) -> Run:
-    """Write the ledger for an approved run, one chunk of entitlements per transaction:
-    insert-or-skip on (policy, period, beneficiary), a notice for each payment this run made,
-    the entitlements marked paid or skipped (already paid by another run, or declined), and the
-    run's cursor moved past the chunk by compare-and-set. Resumable: call it again after a crash
-    (or from a second worker) and it continues after the last committed chunk.
+    """Write the ledger for an approved run, one chunk of entitlements per transaction, each
+    step one set-based statement: the payments insert-or-skip on (policy, period, beneficiary)
+    (declined beneficiaries left out), a notice for each payment this run made, the
+    entitlements marked paid or skipped (already paid by another run, or declined), and the
+    run's cursor moved past the chunk by compare-and-set. Resumable: call it again after a
+    crash (or from a second worker) and it continues after the last committed chunk.
     `fail_after_chunks` (tests) raises inside the transaction of the chunk after that many."""
     run.refresh_from_db()
     if run.state not in (RunState.PAYING, RunState.PAID):
         raise Conflict(_("Only an approved run is paid."))
     policy = run.policy
+    message = _notice_text(policy, run.period)
     chunks = 0
     while True:
-        run.refresh_from_db(fields=["paid_through", "state"])
+        run.refresh_from_db(fields=["paid_through", "state", "paid_count", "paid_fen", "skipped_count"])
         if run.state == RunState.PAID:
             break
         start = run.paid_through
-        batch = list(
-            Entitlement.objects.filter(run=run, id__gt=start)
-            .order_by("id")
-            .values_list("id", "beneficiary", "division_code", "amount_fen")[:chunk_size]
-        )
-        if not batch:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT MAX(id), COUNT(*) FROM (SELECT id FROM {Entitlement._meta.db_table} "  # noqa: S608
+                "WHERE run_id = %s AND id > %s ORDER BY id LIMIT %s) chunk",
+                [run.pk, start, chunk_size],
+            )
+            last, count = cursor.fetchone()
+        if not count:
             with transaction.atomic():
                 won = Run.objects.filter(pk=run.pk, state=RunState.PAYING).update(
                     state=RunState.PAID, paid_at=timezone.now()
@@ -428,7 +434,7 @@ def run_pay(*, run: Run, chunk_size: int = CHUNK, fail_after_chunks: int | None 
             break
         try:
             with transaction.atomic():
-                _pay_chunk(run, policy, batch, start)
+                _pay_chunk(run, policy, start, int(last), message)
                 chunks += 1
                 if fail_after_chunks is not None and chunks > fail_after_chunks:
                     raise RuntimeError(f"simulated crash in chunk {chunks}")
@@ -438,69 +444,59 @@ def run_pay(*, run: Run, chunk_size: int = CHUNK, fail_after_chunks: int | None 
     return run
 
 
-def _pay_chunk(run: Run, policy: Policy, batch: list[tuple], start: int) -> None:
+def _pay_chunk(run: Run, policy: Policy, start: int, last: int, message: str) -> None:
     now = timezone.now()
-    keys = [row[1] for row in batch]
-    declined = set(
-        Decline.objects.filter(policy=policy, beneficiary__in=keys).values_list("beneficiary", flat=True)
+    entitlement, payment, notice, decline = (
+        Entitlement._meta.db_table,
+        Payment._meta.db_table,
+        Notice._meta.db_table,
+        Decline._meta.db_table,
     )
-    Payment.objects.bulk_create(
-        [
-            Payment(
-                policy=policy,
-                period=run.period,
-                beneficiary=beneficiary,
-                division_code=division,
-                amount_fen=amount,
-                run=run,
-                paid_at=now,
-            )
-            for _id, beneficiary, division, amount in batch
-            if beneficiary not in declined
-        ],
-        ignore_conflicts=True,
-        batch_size=1000,
-    )
-    # What this run holds in the ledger for these beneficiaries (its own, from this chunk).
-    mine = dict(
-        Payment.objects.filter(run=run, beneficiary__in=keys, period=run.period, policy=policy)
-        .filter(notice__isnull=True)
-        .values_list("beneficiary", "id")
-    )
-    Notice.objects.bulk_create(
-        [
-            Notice(
-                payment_id=payment_id,
-                beneficiary=beneficiary,
-                message=_notice_text(policy, run.period, amount),
-                created_at=now,
-            )
-            for _id, beneficiary, _division, amount in batch
-            if (payment_id := mine.get(beneficiary))
-        ],
-        ignore_conflicts=True,
-        batch_size=1000,
-    )
-    paid_ids = [row[0] for row in batch if row[1] in mine]
-    skipped_ids = [row[0] for row in batch if row[1] not in mine]
-    paid_fen = sum(row[3] for row in batch if row[1] in mine)
-    last = batch[-1][0]
-    won = Run.objects.filter(pk=run.pk, paid_through=start).update(
-        paid_through=last,
-        paid_count=F("paid_count") + len(paid_ids),
-        paid_fen=F("paid_fen") + paid_fen,
-        skipped_count=F("skipped_count") + len(skipped_ids),
-    )
-    if not won:
-        raise _ChunkLost
-    for ids, status in ((paid_ids, EntitlementStatus.PAID), (skipped_ids, EntitlementStatus.SKIPPED)):
-        for offset in range(0, len(ids), 900):
-            Entitlement.objects.filter(id__in=ids[offset : offset + 900]).update(status=status)
+    chunk = "e.run_id = %s AND e.id > %s AND e.id <= %s"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {payment} (policy_id, period, beneficiary, division_code, amount_fen, run_id, origin, paid_at) "  # noqa: S608
+            f"SELECT %s, %s, e.beneficiary, e.division_code, e.amount_fen, e.run_id, %s, %s FROM {entitlement} e "
+            f"WHERE {chunk} AND NOT EXISTS (SELECT 1 FROM {decline} d WHERE d.policy_id = %s "
+            "AND d.beneficiary = e.beneficiary) "
+            "ON CONFLICT (policy_id, period, beneficiary) DO NOTHING",
+            [policy.pk, run.period, PaymentOrigin.PLATFORM, now, run.pk, start, last, policy.pk],
+        )
+        # The payments this run holds for the chunk's beneficiaries.
+        mine = (
+            f"FROM {entitlement} e JOIN {payment} p ON p.policy_id = %s AND p.period = %s "
+            f"AND p.beneficiary = e.beneficiary AND p.run_id = e.run_id WHERE {chunk}"
+        )
+        params = [policy.pk, run.period, run.pk, start, last]
+        cursor.execute(
+            f"INSERT INTO {notice} (payment_id, beneficiary, message, created_at, read_at) "  # noqa: S608
+            f"SELECT p.id, p.beneficiary, %s, %s, NULL {mine} ON CONFLICT (payment_id) DO NOTHING",
+            [message, now, *params],
+        )
+        cursor.execute(f"SELECT COUNT(*), COALESCE(SUM(p.amount_fen), 0) {mine}", params)  # noqa: S608
+        paid, paid_fen = cursor.fetchone()
+        cursor.execute(f"SELECT COUNT(*) FROM {entitlement} e WHERE {chunk}", [run.pk, start, last])  # noqa: S608
+        (size,) = cursor.fetchone()
+        won = Run.objects.filter(pk=run.pk, paid_through=start).update(
+            paid_through=last,
+            paid_count=F("paid_count") + paid,
+            paid_fen=F("paid_fen") + int(paid_fen),
+            skipped_count=F("skipped_count") + (size - paid),
+        )
+        if not won:
+            raise _ChunkLost
+        cursor.execute(
+            f"UPDATE {entitlement} SET status = CASE WHEN EXISTS (SELECT 1 FROM {payment} p "  # noqa: S608
+            f"WHERE p.policy_id = %s AND p.period = %s AND p.beneficiary = {entitlement}.beneficiary "
+            f"AND p.run_id = {entitlement}.run_id) THEN 'paid' ELSE 'skipped' END "
+            "WHERE run_id = %s AND id > %s AND id <= %s",
+            params,
+        )
     audit_record(
         actor=SYSTEM,
         action="benefits.run_pay_chunk",
         target=run,
-        after={"through": last, "paid": len(paid_ids), "paid_fen": paid_fen, "skipped": len(skipped_ids)},
+        after={"through": last, "paid": paid, "paid_fen": int(paid_fen), "skipped": size - paid},
     )
 
 
@@ -644,7 +640,7 @@ def objection_payment_make(*, case: Any, actor: Any) -> Payment | None:
     Notice.objects.create(
         payment=payment,
         beneficiary=objection.beneficiary,
-        message=_notice_text(policy, objection.period, amount),
+        message=_notice_text(policy, objection.period),
         created_at=now,
     )
     Objection.objects.filter(pk=objection.pk).update(payment=payment)
