@@ -271,7 +271,12 @@ def screen_affected(
     _catch_up(parsed, target, duckdb_path)
     touched = set(
         affected_subjects(
-            definition=parsed, resource_code=resource_code, keys=keys, target=target, duckdb_path=duckdb_path
+            definition=parsed,
+            resource_code=resource_code,
+            keys=keys,
+            batch_id=batch_id,
+            target=target,
+            duckdb_path=duckdb_path,
         )
     )
     touched.update(str(subject) for subject in subjects or [])
