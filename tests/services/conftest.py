@@ -48,7 +48,7 @@ def city(db):
     exchange_cache_clear()
 
 
-def _row(code, name, department, kind, matter_type=20, promised=5, legal=20, materials=()):
+def _row(code, name, department, kind, matter_type=20, promised=5, legal=20, materials=(), keywords=""):
     return {
         "fields": {
             "code": code,
@@ -58,7 +58,7 @@ def _row(code, name, department, kind, matter_type=20, promised=5, legal=20, mat
             "applicant_kind": kind,
             "legal_limit_days": legal,
             "promised_limit_days": promised,
-            "keywords": "",
+            "keywords": keywords,
         },
         "materials": [spec._asdict() | {"position": i} for i, spec in enumerate(materials)],
         "has_materials": True,
@@ -129,7 +129,16 @@ def world(city) -> World:
         _row("T-MZ-1", "经济困难的高龄老年人津贴", "MZ", "person", 5, 5, 20, (*PERSON_MATERIALS, SUPPORTING)),
         _row("T-GA-1", "居住证申领", "GA", "person", 20, 3, 15, (*PERSON_MATERIALS, PHOTO)),
         _row("T-SCJG-1", "食品经营许可（新办）", "SCJG", "enterprise", 1, 5, 20, ENTERPRISE_MATERIALS),
-        _row("T-BDCDJ-1", "国有建设用地使用权及房屋所有权转移登记", "BDCDJ", "person", 7, 3, 30),
+        _row(
+            "T-BDCDJ-1",
+            "国有建设用地使用权及房屋所有权转移登记",
+            "BDCDJ",
+            "person",
+            7,
+            3,
+            30,
+            keywords="不动产登记 过户",
+        ),
     ]
     person_form = ((*PERSON_FIELDS, REASON), ())
     matters_write(
