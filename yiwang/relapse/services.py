@@ -347,6 +347,12 @@ def screen(
     if source != Source.MEDICAL and numbers:
         since = WorkingDayCalendar().add_working_days(on, -EVENT_WINDOW_WORKING_DAYS)
         skip = _recently_warned(numbers, source, since)  # the same event, warned last month
+    for start in range(0, len(numbers), 500):  # warned already this period: nothing to try
+        skip.update(
+            Warning.objects.filter(
+                source=source, period=period, household__number__in=numbers[start : start + 500]
+            ).values_list("household__number", flat=True)
+        )
     households = {
         household.number: household
         for household in Household.objects.filter(number__in=numbers).select_related("division__parent")
