@@ -46,7 +46,7 @@ def test_search_guide_apply_and_follow_on_a_phone(page_factory, live_server, gra
 
     page.locator("#apply-link").click()
     page.wait_for_load_state()
-    assert page.locator("#autofill-percent").inner_text() == "93%"  # 13 of 14 fields
+    assert page.locator("#autofill-percent").inner_text() == "93%"  # 14 of 15 fields
     assert page.locator("#f_unit_number").input_value() == world.flat.unit_number
     assert page.locator("#f_property_address").input_value() == world.flat.address
     assert page.locator("#f_phone").input_value() == world.person.phone
