@@ -659,11 +659,14 @@ def rule_try(*, version: RuleVersion, subject: str, on: datetime.date, actor: An
 
     if not access_rules_workbench(actor):
         raise Forbidden(_("Only data stewards and approvers may try rules."))
-    subject = (subject or "").strip().upper()
+    subject = (subject or "").strip()
     if not subject:
         raise FieldErrors.single("subject", _("Enter the subject's number."))
     parsed = definition_parse(version.definition)
     found = rule_explain(parsed, subjects=[subject], on=on)
+    if not found and subject.upper() != subject:  # an ID number typed with a small x
+        subject = subject.upper()
+        found = rule_explain(parsed, subjects=[subject], on=on)
     if not found:
         raise FieldErrors.single(
             "subject",
