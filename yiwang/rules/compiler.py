@@ -34,6 +34,9 @@ from yiwang.rules.definition import AGGREGATES, OPERATORS, Condition, Definition
 
 _COMPARE = {"ge": exp.GTE, "gt": exp.GT, "le": exp.LTE, "lt": exp.LT, "eq": exp.EQ, "ne": exp.NEQ}
 SUBJECT_ALIAS = "s"
+# The list of subjects is spliced into the rendered SQL in place of this literal: building
+# and rendering a sqlglot node per subject takes about a second for 10,000 subjects.
+SUBJECTS_MARK = "__yiwang_rules_subjects__"
 
 
 @dataclass(frozen=True)
@@ -198,11 +201,7 @@ class _Compiler:
         if self.subjects is not None:
             # Only the subjects asked about: the filter goes into the aggregate, so that an
             # explain or an incremental screening reads only their rows (by index).
-            filters.append(
-                exp.In(
-                    this=subject_key.copy(), expressions=[exp.Literal.string(str(k)) for k in self.subjects]
-                )
-            )
+            filters.append(exp.In(this=subject_key.copy(), expressions=[exp.Literal.string(SUBJECTS_MARK)]))
         if filters:
             query = query.where(exp.and_(*filters))
         query = query.group_by(subject_key.copy())
@@ -299,7 +298,7 @@ class _Compiler:
             inner = inner.where(
                 exp.In(
                     this=exp.column(subject_source.key, SUBJECT_ALIAS),
-                    expressions=[exp.Literal.string(str(k)) for k in subjects],
+                    expressions=[exp.Literal.string(SUBJECTS_MARK)],
                 )
             )
         verdict = self.eligible(definition.eligible)
@@ -333,7 +332,15 @@ def rule_sql(
         raise LookupError(f"no relation for resources {sorted(missing)}")
     compiler = _Compiler(definition, relations, parameters, on, dialect)
     compiler.subjects = None if subjects is None else [str(k) for k in subjects]
-    return compiler.statement(subjects, eligible_only).sql(dialect=dialect)
+    sql = compiler.statement(subjects, eligible_only).sql(dialect=dialect)
+    if compiler.subjects is None:
+        return sql
+    mark = exp.Literal.string(SUBJECTS_MARK).sql(dialect=dialect)
+    listed = ", ".join(
+        exp.Literal.string(key).sql(dialect=dialect) if "'" in key or "\\" in key else f"'{key}'"
+        for key in compiler.subjects
+    )
+    return sql.replace(mark, listed or "NULL")
 
 
 def condition_columns(definition: Definition) -> list[str]:
