@@ -137,9 +137,15 @@ def _message_digest(public_key: str, message: bytes) -> bytes:
     return sm3(z + message)
 
 
+def _sm2(*, private_key: str, public_key: str) -> sm2.CryptSM2:
+    engine = sm2.CryptSM2(private_key=private_key, public_key="")
+    engine.public_key = public_key  # not through the constructor: see the module's docstring
+    return engine
+
+
 def signature_create(*, private_key: str, public_key: str, message: bytes) -> str:
     """SM3withSM2 signature of `message`: r||s as 128 hex digits."""
-    signer = sm2.CryptSM2(private_key=private_key, public_key=public_key)
+    signer = _sm2(private_key=private_key, public_key=public_key)
     e = _message_digest(public_key, message)
     while True:
         k = secrets.randbelow(N - 1) + 1
@@ -158,7 +164,7 @@ def signature_verify(*, public_key: str, message: bytes, signature: str) -> bool
         return False
     if not (0 < r < N and 0 < s < N) or not public_key_valid(public_key):
         return False
-    verifier = sm2.CryptSM2(private_key="", public_key=public_key)
+    verifier = _sm2(private_key="", public_key=public_key)
     return bool(verifier.verify(f"{r:064x}{s:064x}", _message_digest(public_key, message)))
 
 
