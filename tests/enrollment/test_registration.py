@@ -59,7 +59,7 @@ def test_a_child_registered_twice_is_refused(town):
 
 
 def test_a_child_not_in_the_parents_household_is_refused(town):
-    with pytest.raises(FieldErrors, match="not in your household"):
+    with pytest.raises(FieldErrors, match="不在您的户籍户内"):
         services.registration_submit(
             season=town.season,
             child_id_number=town.families[2].child.id_number,
@@ -77,7 +77,7 @@ def test_bad_id_number_closed_registration_and_no_person(town):
             season=town.season, child_id_number="36030220210315001X", actor=family.user, now=OPEN_DAY
         )
     assert refused.value.errors[0][0] == ("child_id_number",)
-    with pytest.raises(FieldErrors, match="open from"):
+    with pytest.raises(FieldErrors, match="报名时间为"):
         register(town, 1, now=at(2027, 6, 2))
     with pytest.raises(Forbidden):
         services.registration_submit(
@@ -95,8 +95,8 @@ def test_choices_refuse_closed_unknown_other_level_and_repeated_schools(town):
         )
     paths = {path: message for path, message in refused.value.errors}
     assert ("choices",) in paths  # more than 5
-    assert "does not enroll" in paths[("choices", 1)]
-    assert ("choices", 2) in paths and ("choices", 3) in paths and "twice" in paths[("choices", 4)]
+    assert "本年度不招生" in paths[("choices", 1)]
+    assert ("choices", 2) in paths and ("choices", 3) in paths and "重复填报" in paths[("choices", 4)]
     services.choices_set(registration=registration, school_codes=["PR", "P1"], actor=town.families[1].user)
     assert [c.school.code for c in registration.choices.all()] == ["PR", "P1"]
     with pytest.raises(NotFound):
