@@ -39,7 +39,7 @@ def placements(run) -> dict[str, tuple]:
 def test_allocation_by_hand(town):
     got = registered(town)
     run = services.allocation_run(season=town.season, actor=town.bureau)
-    assert run.in_force and run.stable and "stable" in run.stability
+    assert run.in_force and run.stable and "稳定：没有阻塞对" in run.stability
     by_family = {number: placements(run)[r.number] for number, r in got.items()}
     assert by_family == {
         1: ("P1", "choice", 0, 1),  # class 1 at P1 (1 seat)

@@ -1169,7 +1169,10 @@ def allocation_run(*, season: Season, actor: Any, now: datetime.datetime | None 
                 continue
             result = market_solve(market)
             stable &= result.stable
-            words.append(f"{Level(level).label}: {result.stability}")
+            verdict = (
+                _("stable: no blocking pair, every capacity respected") if result.stable else result.stability
+            )
+            words.append(f"{Level(level).label}: {verdict}")
             figures["levels"][level] = {
                 "registrations": len(market.registrations),
                 "rounds": result.rounds,
