@@ -169,6 +169,9 @@ YIWANG_DEMO_PASSWORD = env_str("YIWANG_DEMO_PASSWORD", "yiwang-demo")
 YIWANG_AUDIT_HASH = env_str("YIWANG_AUDIT_HASH", "sm3")
 # HMAC key of the audit chain; empty = derived from SECRET_KEY.
 YIWANG_AUDIT_KEY = env_str("YIWANG_AUDIT_KEY", "")
+# Master key the departments' e-seal private keys are encrypted with at rest (certs engine);
+# empty = derived from SECRET_KEY, for development only. Changing it makes stored keys unusable.
+YIWANG_SEAL_KEY = env_str("YIWANG_SEAL_KEY", "")
 # The 12345 centre's department code (tickets wait there for dispatch) and the routing
 # confidence above which tickets are dispatched without a person (empty: the threshold the
 # trained model chose for 97% precision).
