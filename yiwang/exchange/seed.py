@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import random
 from typing import Any
 
@@ -89,6 +90,12 @@ def _accident_extra(index: int, record: dict) -> dict:
     return {**record, "labourer_died": died, "economic_loss": loss}
 
 
+def _money_tail(rng: random.Random, median: int) -> str:
+    """Yuan with two decimals from a log-normal with this median (σ = 1.2)."""
+    fen = min(int(rng.lognormvariate(math.log(median * 100), 1.2)), 50_000_000)
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
 # The feeds later issues read: (code, department, title, subject type, key, subject field,
 # frequency, theme, fields, record maker(rng, index, subject) → dict).
 FEEDS: tuple[tuple[Any, ...], ...] = (
@@ -117,7 +124,8 @@ FEEDS: tuple[tuple[Any, ...], ...] = (
             "settled_on": _day(rng),
             "hospital": rng.choice(["萍乡市人民医院", "萍乡市中医院", "安源区人民医院", "莲花县人民医院"]),
             "total_cost": _money(rng, 200, 80000),
-            "self_pay": _money(rng, 50, 40000),
+            # long-tailed like real self-pay: median ~900 yuan, about 1 in 100 claims ≥ 15,000
+            "self_pay": _money_tail(rng, 900),
             "catastrophic": rng.random() < 0.08,
             "diagnosis": rng.choice(["I10", "E11", "C34", "J18", "N18"]),
         },
