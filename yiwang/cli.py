@@ -101,6 +101,7 @@ def demo(argv: list[str]) -> int:
     _demo_routing_model()
     call_command("hotline_seed", tickets=300)  # demo tickets over the past ~90 days (tops up to 300)
     call_command("certs_seed")  # seals and certificate types of the demo departments
+    call_command("certs_publish")  # the e-certificate register, published to the exchange
     call_command("services_seed")  # the matter catalog (≥ 1,508 matters) with forms
     call_command("benefits_seed")  # four policies, their feeds and one approved run each
     call_command("relapse_seed")  # the three screening rules, warnings, monitored households
