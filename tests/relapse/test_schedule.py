@@ -146,3 +146,35 @@ def test_an_accident_batch_queues_its_screening_on_ingest(city, django_capture_o
     tasks_run_pending()
     warning = Warning.objects.get()
     assert (warning.household, warning.source, warning.run.trigger) == (household, "accident", "ingest")
+
+
+def test_an_accident_batch_before_the_rule_is_in_force_waits_for_it(city, django_capture_on_commit_callbacks):
+    from yiwang.relapse.services import feed_sweep
+    from yiwang.rules.models import RuleVersion
+
+    in_force = RuleVersion.objects.get(rule__code="relapse.accident", status="published")
+    RuleVersion.objects.filter(pk=in_force.pk).update(status="retired")  # e.g. the exchange seeded first
+    household = city.household(members=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        push(
+            "gajj.traffic_accidents",
+            [
+                {
+                    "accident_no": "JJ-W1",
+                    "id_number": members_of(household)[0],
+                    "occurred_on": datetime.date.today().isoformat(),
+                    "severity": "死亡",
+                    "injured": True,
+                    "liability": "无责任",
+                    "location": "某路段",
+                    "labourer_died": True,
+                    "economic_loss": "0.00",
+                }
+            ],
+        )
+    tasks_run_pending()
+    assert Task.objects.get(name="relapse.sweep").state == "done"  # nothing failed
+    assert not Warning.objects.exists()
+    RuleVersion.objects.filter(pk=in_force.pk).update(status="published")
+    assert feed_sweep(resource_code="gajj.traffic_accidents") is not None  # the batch was kept for it
+    assert Warning.objects.get().household == household

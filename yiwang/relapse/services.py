@@ -415,11 +415,12 @@ def feed_sweep(
     sweep, and move the mark past them. Idempotent and resumable: the mark moves only after the
     screening finished, and a rescreen raises nothing twice."""
     from yiwang.exchange.models import IngestBatch, Record, Resource
+    from yiwang.rules.services import rule_published
 
     rule_code = FEED_RULES[resource_code]
     resource = Resource.objects.filter(code=resource_code).first()
-    if resource is None:
-        return None
+    if resource is None or not rule_published(code=rule_code):
+        return None  # nothing to screen with yet: the mark stays, the tick catches up once loaded
     mark, _created = FeedMark.objects.get_or_create(
         resource_code=resource_code, defaults={"updated_at": timezone.now()}
     )

@@ -919,6 +919,11 @@ def _date(value: Any, path: tuple) -> datetime.date:
         raise FieldErrors([(path, _("Not a date (YYYY-MM-DD)."))]) from None
 
 
+def rule_published(*, code: str) -> bool:
+    """Whether a version of the rule is in force (an application's rules may not be loaded yet)."""
+    return RuleVersion.objects.filter(rule__code=code, status=VersionStatus.PUBLISHED).exists()
+
+
 def rule_in_force(*, code: str) -> RuleVersion:
     """The published version of a rule. Raises NotFound when none is published."""
     version = RuleVersion.objects.select_related("rule").filter(rule__code=code, status="published").first()
