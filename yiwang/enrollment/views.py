@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -193,14 +194,21 @@ def appeal(request, number: str):
     )
 
 
-@_guard(access_bureau)
-def bureau(request):
-    season = _season_or_404()
+def _bureau_page(request, season, *, edited: School | None = None, errors=None, data=None, status=200):
     problems = services.config_check(season=season)
     schools = []
     counts = {}
     for school in selectors.schools_of(season=season):
         counts[school.pk] = school.catchments.count()
+        # The edit form of the school just refused keeps what the bureau typed and its errors.
+        if edited is not None and school.pk == edited.pk:
+            school.form_errors = errors or {}
+            school.form_seats = (data or {}).get("seats", school.seats)
+            school.form_open = bool((data or {}).get("is_open"))
+        else:
+            school.form_errors = {}
+            school.form_seats = school.seats
+            school.form_open = school.is_open
         schools.append(school)
     return render(
         request,
@@ -215,7 +223,52 @@ def bureau(request):
             "registrations": season.registrations.count(),
             "tie_breaks": [str(dict(_tie_labels()).get(name, name)) for name in season.tie_breaks],
         },
+        status=status,
     )
+
+
+@_guard(access_bureau)
+def bureau(request):
+    return _bureau_page(request, _season_or_404())
+
+
+@_guard(access_bureau)
+@require_POST
+def school_edit(request, code: str):
+    """The bureau changes a school's seats in the entry grade and whether it enrolls this
+    season, through services.school_save (audited); a refused value is named beside its field
+    and nothing changes."""
+    season = _season_or_404()
+    school = School.objects.filter(season=season, code=code).select_related("town").first()
+    if school is None:
+        raise Http404
+    raw = request.POST.get("seats", "").strip()
+    try:
+        seats = int(raw)
+    except ValueError:
+        errors = {"seats": [_("Not a whole number: “%(value)s”.") % {"value": raw}]}
+        return _bureau_page(request, season, edited=school, errors=errors, data=request.POST, status=422)
+    try:
+        services.school_save(
+            actor=request.user,
+            season=season,
+            code=school.code,
+            name=school.name,
+            level=school.level,
+            kind=school.kind,
+            town_code=school.town.code,
+            longitude=school.longitude,
+            latitude=school.latitude,
+            seats=seats,
+            address=school.address,
+            is_open=bool(request.POST.get("is_open")),
+        )
+    except FieldErrors as error:
+        return _bureau_page(
+            request, season, edited=school, errors=_errors_by_field(error), data=request.POST, status=422
+        )
+    messages.success(request, _("%(school)s is saved.") % {"school": school.name})
+    return redirect(f"{reverse('enrollment:bureau')}#school-{school.code}")
 
 
 def _tie_labels():
