@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from tests.factories import DepartmentFactory, PersonFactory
+from tests.rules.medical import medical_person_rule
 from yiwang.exchange import services as exchange
 from yiwang.exchange.models import RecordHistory
 from yiwang.rules.mirror import (
@@ -28,28 +29,7 @@ pytestmark = pytest.mark.django_db
 ON = datetime.date(2026, 11, 23)
 SYSTEM = "system:test"
 
-RULE = {
-    "code": "relapse.medical.person",
-    "title": "医保：个人自付医疗费用高",
-    "subject": "persons",
-    "sources": {
-        "persons": {"resource": "ga.persons", "key": "id_number"},
-        "claims": {"resource": "yb.self_pay_claims", "subject": "id_number"},
-    },
-    "conditions": [
-        {
-            "id": "self_pay",
-            "label": "近12个月个人自付医疗费用合计（分）",
-            "basis": {"document": "《关于健全防止返贫动态监测和帮扶机制的指导意见》", "article": "二"},
-            "value": {
-                "sum": "claims.self_pay_fen",
-                "where": [{"field": "claims.settled_on", "op": ">=", "value": {"months_before": 12}}],
-            },
-            "op": ">=",
-            "than": {"param": "relapse.medical.threshold_fen"},
-        }
-    ],
-}
+RULE = medical_person_rule()
 PARAMETERS = {"relapse.medical.threshold_fen": 1_500_000}
 
 

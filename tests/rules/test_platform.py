@@ -10,6 +10,7 @@ import json
 import pytest
 
 from tests.factories import DepartmentFactory, UserFactory
+from tests.rules.medical import BASIS, medical_person_rule
 from yiwang.core.models import Role
 from yiwang.core.services import user_create
 from yiwang.exchange import services as exchange
@@ -26,39 +27,19 @@ from yiwang.rules.services import (
 pytestmark = pytest.mark.django_db
 ON = datetime.date(2026, 11, 23)
 
-RULE = {
-    "code": "relapse.medical.person",
-    "title": "医保：个人自付医疗费用高",
-    "subject": "persons",
-    "sources": {
-        "persons": {"resource": "ga.persons", "key": "id_number"},
-        "claims": {"resource": "yb.self_pay_claims", "subject": "id_number"},
-    },
-    "conditions": [
-        {
-            "id": "self_pay",
-            "label": "近12个月个人自付医疗费用合计（分）",
-            "basis": {"document": "《关于健全防止返贫动态监测和帮扶机制的指导意见》", "article": "二"},
-            "value": {
-                "sum": "claims.self_pay_fen",
-                "where": [{"field": "claims.settled_on", "op": ">=", "value": {"months_before": 12}}],
-            },
-            "op": ">=",
-            "than": {"param": "relapse.medical.threshold_fen"},
+RULE = medical_person_rule(
+    {
+        "id": "alive",
+        "label": "在世",
+        "basis": BASIS,
+        "value": {
+            "count": "claims",
+            "where": [{"field": "claims.settled_on", "op": ">=", "value": {"days_before": 365}}],
         },
-        {
-            "id": "alive",
-            "label": "在世",
-            "basis": {"document": "《关于健全防止返贫动态监测和帮扶机制的指导意见》", "article": "二"},
-            "value": {
-                "count": "claims",
-                "where": [{"field": "claims.settled_on", "op": ">=", "value": {"days_before": 365}}],
-            },
-            "op": ">=",
-            "than": {"value": 1},
-        },
-    ],
-}
+        "op": ">=",
+        "than": {"value": 1},
+    }
+)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone, translation
 
 from tests.factories import DepartmentFactory, PersonFactory, UserFactory
+from tests.rules.medical import medical_person_rule
 from yiwang.core.models import AuditEntry, Role
 from yiwang.exchange import services as exchange
 from yiwang.exchange.evidence import evidence_chain_verify
@@ -32,28 +33,7 @@ from yiwang.rules.services import (
 pytestmark = pytest.mark.django_db
 ON = datetime.date(2026, 11, 23)
 PURPOSE = "防返贫动态监测：医保自付费用预警"
-RULE = {
-    "code": "relapse.medical.person",
-    "title": "医保：个人自付医疗费用高",
-    "subject": "persons",
-    "sources": {
-        "persons": {"resource": "ga.persons", "key": "id_number"},
-        "claims": {"resource": "yb.self_pay_claims", "subject": "id_number"},
-    },
-    "conditions": [
-        {
-            "id": "self_pay",
-            "label": "近12个月个人自付医疗费用合计",
-            "basis": {"document": "《关于健全防止返贫动态监测和帮扶机制的指导意见》", "article": "二"},
-            "value": {
-                "sum": "claims.self_pay_fen",
-                "where": [{"field": "claims.settled_on", "op": ">=", "value": {"months_before": 12}}],
-            },
-            "op": ">=",
-            "than": {"param": "relapse.medical.threshold_fen"},
-        }
-    ],
-}
+RULE = medical_person_rule()
 
 
 @pytest.fixture(autouse=True)
