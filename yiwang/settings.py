@@ -184,6 +184,11 @@ HOTLINE_AUTO_THRESHOLD = (
 HOTLINE_WEB_DAILY_LIMIT = env_int("YIWANG_HOTLINE_WEB_DAILY_LIMIT", 5)
 HOTLINE_OPEN311_JURISDICTION = env_str("YIWANG_OPEN311_JURISDICTION", "pingxiang.gov.cn")
 
+# The notification service's delivery backend: "console" (log), "file" (JSON lines in
+# NOTICE_DIR) or "module.path:callable" (a city's SMS gateway); see yiwang/cases/notices.py.
+NOTICE_BACKEND = env_str("YIWANG_NOTICE_BACKEND", "console")
+NOTICE_DIR = env_str("YIWANG_NOTICE_DIR", str(VAR_DIR / "notices"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -8,7 +8,7 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases")
 
     def ready(self) -> None:
-        from yiwang.cases import tasks  # noqa: F401  (registers the engine's tasks)
+        from yiwang.cases import notices, tasks  # noqa: F401  (registers the engine's tasks)
         from yiwang.core.models import Role
         from yiwang.web.workbenches import Section, workbench_section_register
 

@@ -206,3 +206,43 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} #{self.pk} {self.state}"
+
+
+class NoticeChannel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+
+
+class NoticeState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Notice(models.Model):
+    """One message to one person (SMS or e-mail) in the outbox: written in the transaction of the
+    change it tells about, delivered after commit by the backend the settings name (console or
+    file by default; a city plugs in its SMS gateway). `ref` ties it to what it is about
+    (e.g. a case reference) and, with `key`, makes sending the same notice twice a no-op."""
+
+    channel = models.CharField(max_length=8, choices=NoticeChannel.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    address = models.CharField(_("phone or e-mail"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"))
+    ref = models.CharField(max_length=64, blank=True, db_index=True)
+    key = models.CharField(max_length=128, null=True, blank=True, unique=True)
+    state = models.CharField(max_length=8, choices=NoticeState.choices, default=NoticeState.QUEUED)
+    error = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.ref}: {self.subject}"
