@@ -168,3 +168,28 @@ def test_big_batches_are_validated_in_parallel_slices(hub, monkeypatch):
         (26, "claim_no"),
     ]
     assert report.rows == 30 and report.created == 28 and report.rejected == 2
+
+
+@pytest.mark.parametrize("full_scan", [False, True])
+def test_a_batch_looks_up_its_keys_in_chunks_or_scans_the_resource_with_the_same_outcome(
+    hub, monkeypatch, full_scan
+):
+    """A batch small beside its resource reads only its own keys (in chunks of KEY_CHUNK), never
+    the whole resource; a large one scans once. Either way each row is classified the same."""
+    monkeypatch.setattr(services, "KEY_CHUNK", 2)
+    monkeypatch.setattr(services, "FULL_SCAN_SHARE", 0.0 if full_scan else 10.0)
+    scans = []
+    real_scan = services._all_records
+    monkeypatch.setattr(services, "_all_records", lambda resource: scans.append(1) or real_scan(resource))
+    changed = dict(ROWS[0], self_pay="999.99")
+    new = [
+        {"claim_no": f"N{i}", "id_number": ROWS[1]["id_number"], "settled_on": "2026-06-01", "self_pay": "1"}
+        for i in range(3)
+    ]
+    report = services.records_ingest(
+        actor=hub.owner_steward, resource=hub.resource, content=lines(changed, ROWS[1], ROWS[2], *new)
+    )
+    assert (report.created, report.updated, report.unchanged) == (3, 1, 2)
+    assert len(scans) == (1 if full_scan else 0)
+    assert Record.objects.filter(resource=hub.resource).count() == 6
+    assert RecordHistory.objects.get().after["self_pay"] == "999.99"

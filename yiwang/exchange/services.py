@@ -550,13 +550,10 @@ def records_ingest(
     batch.save()
     existing: dict[str, tuple[int, str, Any]] = {}
     if resource.record_count or Record.objects.filter(resource=resource).exists():
-        if len(good) < 5000:
-            found = Record.objects.filter(resource=resource, key__in=list(good)).values_list(
-                "key", "id", "digest", "data"
-            )
-        else:
-            found = _all_records(resource)
-        existing = {key: (pk, record_digest, data) for key, pk, record_digest, data in found}
+        existing = {
+            key: (pk, record_digest, data)
+            for key, pk, record_digest, data in _existing_records(resource, list(good))
+        }
     inserts, updates, history, updated_keys = [], [], [], []
     stamp = now.isoformat() if connection.vendor == "sqlite" else now
     for key, (_number, subject, text, record_digest) in good.items():
@@ -607,6 +604,27 @@ def records_ingest(
                 robust=True,
             )
     return report
+
+
+# A batch at least this share of the resource reads every record in one scan; a smaller one
+# (a monthly feed into a resource of millions) looks its keys up by the (resource, key) index in
+# chunks, so its cost follows the batch, not the resource.
+FULL_SCAN_SHARE = 0.25
+KEY_CHUNK = 5000
+
+
+def _existing_records(resource: Resource, keys: list[str]):
+    """(key, id, digest, raw data) of the resource's records with these keys."""
+    if len(keys) >= KEY_CHUNK and len(keys) >= FULL_SCAN_SHARE * (resource.record_count or 0):
+        wanted = set(keys)
+        return (row for row in _all_records(resource) if row[0] in wanted)
+    return (
+        row
+        for start in range(0, len(keys), KEY_CHUNK)
+        for row in Record.objects.filter(
+            resource=resource, key__in=keys[start : start + KEY_CHUNK]
+        ).values_list("key", "id", "digest", "data")
+    )
 
 
 def _all_records(resource: Resource):
