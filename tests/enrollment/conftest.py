@@ -75,15 +75,21 @@ class Town:
     leader: object
 
 
-def _family(
-    village, *, user=None, own_in=None, same_address=True, registered_on=datetime.date(2018, 6, 1)
+def family_make(
+    village,
+    *,
+    user=None,
+    own_in=None,
+    same_address=True,
+    registered_on=datetime.date(2018, 6, 1),
+    born=CHILD_BORN,
 ) -> Family:
     parent = PersonFactory(division=village, birth_date=datetime.date(1990, 4, 2), user=user)
     household = HouseholdFactory(division=village, head=parent, address=f"{village.name}幸福路{parent.pk}号")
     child = HouseholdMemberFactory(
         household=household,
         relation=Relation.SON,
-        person=PersonFactory(division=village, birth_date=CHILD_BORN),
+        person=PersonFactory(division=village, birth_date=born),
     ).person
     properties = []
     if own_in is not None:
@@ -163,13 +169,13 @@ def town(db) -> Town:
     )
     citizen = UserFactory(role=Role.CITIZEN)
     families = {
-        1: _family(villages["V1"], user=citizen, own_in=villages["V1"]),
-        2: _family(
+        1: family_make(villages["V1"], user=citizen, own_in=villages["V1"]),
+        2: family_make(
             villages["V2"], user=UserFactory(role=Role.CITIZEN), own_in=villages["V1"], same_address=False
         ),
-        3: _family(elsewhere, user=UserFactory(role=Role.CITIZEN)),
-        4: _family(villages["V2"], user=UserFactory(role=Role.CITIZEN)),
-        5: _family(villages["V3"], user=UserFactory(role=Role.CITIZEN)),
+        3: family_make(elsewhere, user=UserFactory(role=Role.CITIZEN)),
+        4: family_make(villages["V2"], user=UserFactory(role=Role.CITIZEN)),
+        5: family_make(villages["V3"], user=UserFactory(role=Role.CITIZEN)),
     }
     migrant = families[3].parent
     _push(
@@ -225,4 +231,4 @@ def school(town: Town, code: str) -> School:
     return town.schools[code]
 
 
-__all__ = ["Decimal", "at", "register", "school", "PASSWORD"]
+__all__ = ["Decimal", "at", "family_make", "register", "school", "PASSWORD"]

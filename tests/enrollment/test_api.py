@@ -60,3 +60,25 @@ def test_the_api_flow(town, monkeypatch):
         parent, f"/api/enrollment/registrations/{number}/appeals", {"school": "P2", "reason": "想换学校"}
     )
     assert appeal.status_code == 201 and appeal.json()["case"].startswith("JYSS")
+
+
+def test_the_bureau_changes_the_season_through_the_api(town):
+    body = {
+        "title": town.season.title,
+        "registration_opens": "2027-05-01",
+        "registration_closes": "2027-05-31",
+        "allocation_on": "2027-06-15",
+        "results_on": "2027-06-10",
+        "lottery_seed": "API-种子",
+        "tie_breaks": ["distance"],
+    }
+    bureau = client_for(town.bureau)
+    refused = post(bureau, "/api/enrollment/seasons/2027", body, method="put")
+    assert refused.status_code == 422 and "results_on" in refused.content.decode()
+    body["results_on"] = "2027-06-30"
+    saved = post(bureau, "/api/enrollment/seasons/2027", body, method="put")
+    assert saved.status_code == 200, saved.content
+    assert saved.json()["lottery_seed"] == "API-种子" and saved.json()["tie_breaks"] == ["distance"]
+    parent = post(client_for(town.families[1].user), "/api/enrollment/seasons/2027", body, method="put")
+    assert parent.status_code == 403
+    assert post(bureau, "/api/enrollment/seasons/2031", body, method="put").status_code == 404

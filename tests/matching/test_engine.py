@@ -240,3 +240,36 @@ def test_better_choice_cutoffs_say_why_not_a_better_school():
     # s1 is at B (its 2nd choice): A is full with s0 (key 0) and s1's own key there is 1;
     # s2 is at C (its 3rd): B admitted s1 with key 0, s2 has key 1; A admitted key 0, s2 has 2.
     assert rows == [(1, A, 1, 0, True), (2, A, 2, 0, True), (2, B, 1, 0, True)]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_coordination_with_one_candidate_each_asks_the_tree_of_schools_with_seats(seed):
+    """Short lists (first_k=1) fill up fast: most applicants find their one candidate full and
+    ask the tree of the options with a seat left; the result is still the one-by-one loop's."""
+    from yiwang.matching.engine import Allocation, coordinate_nearest
+
+    rng = np.random.default_rng(900 + seed)
+    n, m = int(rng.integers(50, 300)), int(rng.integers(2, 30))
+    capacity = rng.integers(0, 6, size=m)
+    applicant_xy, option_xy = rng.random((n, 2)) * 50, rng.random((m, 2)) * 50
+    order = rng.permutation(n)
+    loop = Allocation(option=np.full(n, -1, dtype=np.int32), rank=np.full(n, -1, dtype=np.int16))
+    place_nearest(loop, capacity, applicant_xy=applicant_xy, option_xy=option_xy, order=order)
+    fast = coordinate_nearest(
+        capacity, applicant_xy=applicant_xy, option_xy=option_xy, order=order, first_k=1
+    )
+    assert fast.tolist() == loop.option.tolist()
+    assert int((fast >= 0).sum()) == min(n, int(capacity.sum()))
+
+
+def test_coordination_breaks_equal_distances_by_the_lower_option():
+    from yiwang.matching.engine import coordinate_nearest
+
+    # Two schools at the same spot: the lower index fills first, then the other.
+    placed = coordinate_nearest(
+        np.array([1, 1]),
+        applicant_xy=np.array([[0.0, 0.0], [0.0, 0.0]]),
+        option_xy=np.array([[3.0, 4.0], [3.0, 4.0]]),
+        order=np.array([1, 0]),
+    )
+    assert placed.tolist() == [1, 0]

@@ -31,6 +31,19 @@ class SeasonOut(Schema):
     max_choices: int
 
 
+class SeasonIn(Schema):
+    title: str
+    registration_opens: datetime.date
+    registration_closes: datetime.date
+    allocation_on: datetime.date
+    results_on: datetime.date
+    lottery_seed: str
+    tie_breaks: list[str] = []
+    max_choices: int = 5
+    appeal_days: int = 5
+    redraw: bool = False
+
+
 class ProblemOut(Schema):
     level: str
     code: str
@@ -109,6 +122,15 @@ def _registration(registration, user) -> dict[str, Any]:
 def season_detail(request, year: int):
     """The season's key dates, published lottery seed and tie-breaks."""
     return _season(year)
+
+
+@router.put("/seasons/{year}", response=SeasonOut)
+def season_update(request, year: int, payload: SeasonIn):
+    """The education bureau changes the season's key dates, tie-break order and published
+    lottery seed (422 naming each bad field; the seed is refused once a run drew with it
+    unless `redraw` starts a new draw). Audited."""
+    _season(year)
+    return services.season_configure(actor=request.auth, year=year, **payload.dict())
 
 
 @router.get("/seasons/{year}/checks", response=list[ProblemOut])

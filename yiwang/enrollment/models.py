@@ -1,8 +1,8 @@
 """The enrollment app's data (智慧入学).
 
 The education bureau configures a season (year, key dates, lottery seed and tie-break
-order), its schools (level, public or private, town, place on the map, seats of the entry
-grade), catchments (学区: villages/communities, and single property units, that belong to a
+order), its schools (primary, junior middle or nine-year 九年一贯制, public or private, town,
+place on the map, seats per entry grade: GradeCapacity), catchments (学区: villages/communities, and single property units, that belong to a
 school), and the places of villages on the map (for distances). Parents register children
 (Registration: the facts fetched through the exchange, the priority class the rules gave,
 the ranked choices). An allocation run (AllocationRun) holds one placement per registration;
@@ -26,9 +26,25 @@ class Level(models.TextChoices):
     JUNIOR = "junior", pgettext_lazy("school level", "Junior middle school")
 
 
+class SchoolLevel(models.TextChoices):
+    """What a school is: a nine-year school (九年一贯制) enrolls both entry grades."""
+
+    PRIMARY = "primary", pgettext_lazy("school level", "Primary school")
+    JUNIOR = "junior", pgettext_lazy("school level", "Junior middle school")
+    NINE_YEAR = "nine_year", pgettext_lazy("school level", "Nine-year school")
+
+
+# The entry levels (grades 1 and 7) each kind of school enrolls into.
+SCHOOL_ENTRY_LEVELS = {
+    SchoolLevel.PRIMARY: (Level.PRIMARY,),
+    SchoolLevel.JUNIOR: (Level.JUNIOR,),
+    SchoolLevel.NINE_YEAR: (Level.PRIMARY, Level.JUNIOR),
+}
+
 # The grade a level enrolls into, and the age a child has on 31 August of the season's year.
 ENTRY_GRADE = {Level.PRIMARY: 1, Level.JUNIOR: 7}
 ENTRY_AGE = {Level.PRIMARY: (6, 7), Level.JUNIOR: (11, 13)}
+ENTRY_GRADE_LABEL = {Level.PRIMARY: _("Grade 1"), Level.JUNIOR: _("Grade 7")}
 
 
 class TieBreak(models.TextChoices):
@@ -72,16 +88,12 @@ class School(models.Model):
     season = models.ForeignKey(Season, on_delete=models.CASCADE, related_name="schools")
     code = models.CharField(_("school code"), max_length=20)
     name = models.CharField(_("name"), max_length=80)
-    level = models.CharField(_("level"), max_length=8, choices=Level.choices)
+    level = models.CharField(_("level"), max_length=10, choices=SchoolLevel.choices)
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.PUBLIC)
     town = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="+", verbose_name=_("town"))
     address = models.CharField(_("address"), max_length=200, blank=True)
     longitude = models.FloatField(_("longitude"))
     latitude = models.FloatField(_("latitude"))
-    seats = models.PositiveIntegerField(_("seats in the entry grade"))
-    added_seats = models.PositiveIntegerField(
-        _("seats added on appeal"), default=0, help_text=_("Seats the bureau added for upheld appeals.")
-    )
     is_open = models.BooleanField(_("enrolling this season"), default=True)
     # The school's own office, whose staff read its roster (optional).
     department = models.ForeignKey(
@@ -96,6 +108,44 @@ class School(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def entry_levels(self) -> tuple[str, ...]:
+        return SCHOOL_ENTRY_LEVELS[SchoolLevel(self.level)]
+
+    def capacity_at(self, level: str) -> GradeCapacity | None:
+        """The school's seats in the entry grade of `level` (prefetch `capacities`)."""
+        return next((row for row in self.capacities.all() if row.level == level), None)
+
+    def seats_at(self, level: str) -> int:
+        """Seats in that entry grade, appeals' added seats included (0 when it does not enroll it)."""
+        row = self.capacity_at(level)
+        return row.seats + row.added_seats if row else 0
+
+
+class GradeCapacity(models.Model):
+    """A school's seats in one entry grade (一年级 for primary, 七年级 for junior middle): a
+    nine-year school has two rows, each allocated on its own."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="capacities")
+    level = models.CharField(_("entry grade"), max_length=8, choices=Level.choices)
+    seats = models.PositiveIntegerField(_("seats in the entry grade"))
+    added_seats = models.PositiveIntegerField(
+        _("seats added on appeal"), default=0, help_text=_("Seats the bureau added for upheld appeals.")
+    )
+
+    class Meta:
+        ordering = ["school", "level"]
+        constraints = [models.UniqueConstraint(fields=["school", "level"], name="enrollment_capacity_grade")]
+        verbose_name = _("seats of an entry grade")
+        verbose_name_plural = _("seats of entry grades")
+
+    def __str__(self) -> str:
+        return f"{self.school_id} grade {self.grade}: {self.seats}+{self.added_seats}"
+
+    @property
+    def grade(self) -> int:
+        return ENTRY_GRADE[Level(self.level)]
 
 
 class Catchment(models.Model):
@@ -205,6 +255,10 @@ class AllocationRun(models.Model):
     stable = models.BooleanField()
     stability = models.CharField(max_length=255)
     figures = models.JSONField(default=dict)
+    # Set when the bureau changed seats or enrolling after this run: its result no longer
+    # matches the configuration and is not shown to parents until the allocation runs again.
+    stale_since = models.DateTimeField(null=True, blank=True)
+    stale_reason = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["season", "-number"]

@@ -7,7 +7,7 @@ idempotent: each step only does what is missing.
    2027-06-30, a published lottery seed, tie-breaks property date then distance.
 4. Schools: a public primary school in every town (its 学区: the town's villages and
    communities), a public junior middle school in every county (学区: the county), a private
-   primary and a private junior school in 安源区; seats about the number of children of
+   nine-year school (九年一贯制) in 安源区 with its own seats in 一年级 and 七年级; seats about the number of children of
    entry age in the catchment (some short, some spare); places on the map for schools and
    villages around made-up county centres.
 5. The demo citizen gets a child of primary entry age in their household if they have none
@@ -29,7 +29,7 @@ from django.db import transaction
 from yiwang.core.audit import audit_record
 from yiwang.core.models import Department, Division, DivisionLevel, Role, RoleAssignment, User
 from yiwang.enrollment import services
-from yiwang.enrollment.models import ENTRY_AGE, Level, Registration, School, Season
+from yiwang.enrollment.models import ENTRY_AGE, Level, Registration, School, SchoolLevel, Season
 from yiwang.enrollment.setup import enrollment_setup
 
 ACTOR = "system:enrollment-seed"
@@ -168,23 +168,20 @@ def _schools(season: Season, rng: random.Random) -> int:
         services.catchment_set(actor=ACTOR, school=school, division_codes=villages)
         made += 1
     centre = towns[0]
-    for code, name, level, seats in (
-        ("M360302P", "萍乡市育才实验学校（小学部）", Level.PRIMARY, 12),
-        ("M360302J", "萍乡市育才实验学校（初中部）", Level.JUNIOR, 10),
-    ):
-        services.school_save(
-            actor=ACTOR,
-            season=season,
-            code=code,
-            name=name,
-            level=level,
-            kind=School.Kind.PRIVATE,
-            town_code=centre.code,
-            longitude=COUNTY_CENTRES["360302"][0] + 0.01,
-            latitude=COUNTY_CENTRES["360302"][1] + 0.01,
-            seats=seats,
-        )
-        made += 1
+    # A private nine-year school (九年一贯制): one school, seats per entry grade.
+    services.school_save(
+        actor=ACTOR,
+        season=season,
+        code="M360302",
+        name="萍乡市育才实验学校",
+        level=SchoolLevel.NINE_YEAR,
+        kind=School.Kind.PRIVATE,
+        town_code=centre.code,
+        longitude=COUNTY_CENTRES["360302"][0] + 0.01,
+        latitude=COUNTY_CENTRES["360302"][1] + 0.01,
+        seats={Level.PRIMARY: 12, Level.JUNIOR: 10},
+    )
+    made += 1
     return made
 
 
@@ -260,7 +257,11 @@ def _registrations(season: Season, skip: set[str]) -> tuple[int, int]:
             if not Registration.objects.filter(season=season, child__id_number=c).exists()
         ]
     made, refused = services.registrations_submit_many(season=season, pairs=pairs, actor=ACTOR)
-    private = {s.level: s for s in season.schools.filter(kind=School.Kind.PRIVATE)}
+    private = {
+        level: school
+        for school in season.schools.filter(kind=School.Kind.PRIVATE).order_by("code")
+        for level in school.entry_levels
+    }
     for registration in made:
         codes = [registration.catchment_school.code] if registration.catchment_school else []
         draw = random.Random(f"{SEED}:choices:{registration.child.id_number}").random()
@@ -268,7 +269,9 @@ def _registrations(season: Season, skip: set[str]) -> tuple[int, int]:
             codes.insert(0, private[registration.level].code)
         elif draw < 0.5:
             other = (
-                season.schools.filter(level=registration.level, kind=School.Kind.PUBLIC, is_open=True)
+                season.schools.filter(
+                    capacities__level=registration.level, kind=School.Kind.PUBLIC, is_open=True
+                )
                 .exclude(code__in=codes)
                 .order_by("code")[int(draw * 1000) % 7 : int(draw * 1000) % 7 + 1]
                 .first()

@@ -90,9 +90,16 @@ def run_in_force(*, season: Season) -> AllocationRun | None:
 
 
 def placement_of(*, registration: Registration) -> Placement | None:
+    """The placement a parent sees: from the run in force, unless the bureau changed seats
+    after it (a stale run is not shown until the allocation runs again)."""
     return (
         Placement.objects.select_related("school", "run")
-        .filter(run__season=registration.season, run__in_force=True, registration=registration)
+        .filter(
+            run__season=registration.season,
+            run__in_force=True,
+            run__stale_since__isnull=True,
+            registration=registration,
+        )
         .first()
     )
 
@@ -154,9 +161,13 @@ def placement_reason(*, placement: Placement) -> list[str]:
 
 
 def schools_of(*, season: Season, level: str | None = None):
-    queryset = School.objects.filter(season=season).select_related("town", "town__parent")
+    queryset = (
+        School.objects.filter(season=season)
+        .select_related("town", "town__parent")
+        .prefetch_related("capacities")
+    )
     if level:
-        queryset = queryset.filter(level=level)
+        queryset = queryset.filter(capacities__level=level)
     return queryset.order_by("level", "code")
 
 
@@ -236,7 +247,8 @@ def figures(*, season: Season) -> dict[str, Any]:
 
     for school in schools:
         if school.is_open:
-            row(county_of[school.pk], school.level)["seats"] += school.seats + school.added_seats
+            for level in school.entry_levels:
+                row(county_of[school.pk], level)["seats"] += school.seats_at(level)
     placements = Placement.objects.filter(run__season=season, run__in_force=True).select_related(
         "school",
         "registration__catchment_school__town__parent",

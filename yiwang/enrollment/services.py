@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import yaml
 from django.db import transaction
+from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,15 +47,19 @@ from yiwang.enrollment import feeds
 from yiwang.enrollment.access import BUREAU_CODE, access_bureau
 from yiwang.enrollment.models import (
     ENTRY_AGE,
+    ENTRY_GRADE_LABEL,
+    SCHOOL_ENTRY_LEVELS,
     AllocationRun,
     Appeal,
     Catchment,
     Choice,
+    GradeCapacity,
     Level,
     Locality,
     Placement,
     Registration,
     School,
+    SchoolLevel,
     Season,
     TieBreak,
 )
@@ -190,9 +195,17 @@ def season_configure(
     tie_breaks: list[str] | None = None,
     max_choices: int = 5,
     appeal_days: int = 5,
+    redraw: bool = False,
 ) -> Season:
     """Create or change a season. The key dates must follow one another; the tie-breaks are
-    known ones (the lottery is always applied last)."""
+    known ones, each at most once (the lottery is always applied last).
+
+    The lottery seed is published so anyone can recompute the draw: once an allocation run
+    has drawn with it, changing it is refused (naming the field and the run) unless the
+    bureau asks for a new draw explicitly (`redraw`): then the new seed and a new allocation
+    run with it happen in this one transaction, and the earlier runs keep the seed they drew
+    with. Changing the tie-breaks or the number of choices after a run marks the run in force
+    stale (it must run again)."""
     _require_bureau(actor)
     errors = ErrorCollector()
     if not title.strip():
@@ -203,14 +216,31 @@ def season_configure(
         errors.add("allocation_on", _("The allocation comes after registration closes."))
     if not allocation_on <= results_on:
         errors.add("results_on", _("Results are published after the allocation."))
-    if not str(lottery_seed).strip():
+    seed = str(lottery_seed).strip()
+    if not seed:
         errors.add("lottery_seed", _("Publish a lottery seed."))
-    tie_breaks = list(tie_breaks or [TieBreak.PROPERTY_DATE, TieBreak.DISTANCE])
+    tie_breaks = list(tie_breaks if tie_breaks is not None else [TieBreak.PROPERTY_DATE, TieBreak.DISTANCE])
     for index, name in enumerate(tie_breaks):
         if name not in TieBreak.values or name == TieBreak.LOTTERY:
             errors.add(("tie_breaks", index), _("Unknown tie-break (the lottery always comes last)."))
+        elif name in tie_breaks[:index]:
+            errors.add(("tie_breaks", index), _("This tie-break is already in the order."))
     if not 1 <= max_choices <= 10:
         errors.add("max_choices", _("Between 1 and 10 choices."))
+    if not 1 <= appeal_days <= 60:
+        errors.add("appeal_days", _("Between 1 and 60 working days."))
+    season = Season.objects.select_for_update().filter(year=year).first()
+    drawn = season.runs.order_by("-number").first() if season is not None else None
+    reseeded = season is not None and seed and seed != season.lottery_seed
+    if reseeded and drawn is not None and not redraw:
+        errors.add(
+            "lottery_seed",
+            _(
+                "The lottery seed “%(seed)s” is published and allocation run %(run)d drew with it; it cannot "
+                "change unless you start a new draw with the new seed."
+            )
+            % {"seed": season.lottery_seed, "run": drawn.number},
+        )
     errors.raise_if_any()
     values = {
         "title": title.strip(),
@@ -218,19 +248,49 @@ def season_configure(
         "registration_closes": registration_closes,
         "allocation_on": allocation_on,
         "results_on": results_on,
-        "lottery_seed": str(lottery_seed).strip(),
+        "lottery_seed": seed,
         "tie_breaks": tie_breaks,
         "max_choices": max_choices,
         "appeal_days": appeal_days,
     }
-    season, created = Season.objects.update_or_create(year=year, defaults=values)
+    before = {name: str(getattr(season, name)) for name in values} if season is not None else {}
+    created = season is None
+    if created:
+        season = Season.objects.create(year=year, **values)
+    else:
+        for name, value in values.items():
+            setattr(season, name, value)
+        season.save()
+    changed = {name: str(value) for name, value in values.items() if before.get(name) != str(value)}
     audit_record(
         actor=actor,
         action="enrollment.season_configure",
         target=season,
-        after={**{k: str(v) for k, v in values.items()}, "created": created},
+        before={name: before[name] for name in changed if name in before},
+        after={**changed, "created": created, "redraw": bool(reseeded and drawn is not None)},
     )
+    if drawn is not None and ({"tie_breaks", "max_choices"} & set(changed)) and not reseeded:
+        _run_mark_stale(
+            season=season,
+            reason=_("The tie-breaks or the number of choices changed after the allocation."),
+        )
+    if reseeded and drawn is not None:
+        allocation_run(season=season, actor=actor)
     return season
+
+
+def _run_mark_stale(*, season: Season, reason: str) -> AllocationRun | None:
+    """The run in force no longer matches the configuration: marked (the first reason kept),
+    hidden from parents until the bureau runs the allocation again."""
+    run = season.runs.filter(in_force=True).first()
+    if run is None:
+        return None
+    if run.stale_since is None:
+        AllocationRun.objects.filter(pk=run.pk, stale_since__isnull=True).update(
+            stale_since=timezone.now(), stale_reason=str(reason)[:255]
+        )
+        run.refresh_from_db()
+    return run
 
 
 @transaction.atomic
@@ -245,18 +305,26 @@ def school_save(
     town_code: str,
     longitude: float,
     latitude: float,
-    seats: int,
+    seats: int | dict[str, int],
     address: str = "",
     is_open: bool = True,
 ) -> School:
+    """Create or change a school. `seats` are per entry grade: {"primary": 一年级 seats,
+    "junior": 七年级 seats} — a nine-year school (九年一贯制) needs both; a number is the one
+    entry grade of a primary or junior school.
+
+    After an allocation run, the result is the bureau's promise to the families placed: seats
+    of a grade cannot go below the children the run in force placed there (refused naming the
+    school and the numbers), nor can a school with children placed stop enrolling; any other
+    change of seats or enrolling marks the run stale, to be run again before parents see it."""
     _require_bureau(actor)
     errors = ErrorCollector()
     if not code.strip():
         errors.add("code", _("A school needs a code."))
     if not name.strip():
         errors.add("name", _("A school needs a name."))
-    if level not in Level.values:
-        errors.add("level", _("Primary or junior middle school."))
+    if level not in SchoolLevel.values:
+        errors.add("level", _("Primary, junior middle or nine-year school."))
     if kind not in School.Kind.values:
         errors.add("kind", _("Public or private."))
     town = Division.objects.filter(code=town_code).first()
@@ -264,8 +332,58 @@ def school_save(
         errors.add("town", _("Unknown division code %s.") % town_code)
     if not (-180 <= float(longitude) <= 180 and -90 <= float(latitude) <= 90):
         errors.add("longitude", _("Not a place on the map."))
-    if int(seats) < 0:
-        errors.add("seats", _("Seats cannot be negative."))
+    levels = SCHOOL_ENTRY_LEVELS[SchoolLevel(level)] if level in SchoolLevel.values else ()
+    wanted: dict[str, int] = {}
+    if isinstance(seats, dict):
+        for grade_level in levels:
+            if grade_level not in seats:
+                errors.add(("seats", grade_level), _("Give the seats of this entry grade."))
+            else:
+                wanted[grade_level] = int(seats[grade_level])
+    elif len(levels) > 1:
+        errors.add(("seats", levels[0]), _("A nine-year school has seats in each entry grade."))
+    elif levels:
+        wanted[levels[0]] = int(seats)
+    for grade_level, number in wanted.items():
+        if number < 0:
+            errors.add(("seats", grade_level), _("Seats cannot be negative."))
+    school = School.objects.select_for_update().filter(season=season, code=code.strip()).first()
+    run = season.runs.filter(in_force=True).first() if school is not None else None
+    before: dict[str, Any] = {}
+    if school is not None:
+        before = {row.level: row.seats for row in school.capacities.all()}
+        before["is_open"] = school.is_open
+    if run is not None:
+        placed = dict(
+            Placement.objects.filter(run=run, school=school)
+            .values_list("registration__level")
+            .annotate(count=Count("pk"))
+            .values_list("registration__level", "count")
+        )
+        for grade_level, number in wanted.items():
+            row = school.capacity_at(grade_level)
+            total = number + (row.added_seats if row else 0)
+            if total < placed.get(grade_level, 0):
+                errors.add(
+                    ("seats", grade_level),
+                    _(
+                        "%(school)s has %(placed)d children placed in %(grade)s by allocation run %(run)d: "
+                        "its seats cannot go below that (%(seats)d asked)."
+                    )
+                    % {
+                        "school": school.name,
+                        "placed": placed[grade_level],
+                        "grade": ENTRY_GRADE_LABEL[Level(grade_level)],
+                        "run": run.number,
+                        "seats": total,
+                    },
+                )
+        if not is_open and sum(placed.values()):
+            errors.add(
+                "is_open",
+                _("%(school)s has %(placed)d children placed by allocation run %(run)d: it keeps enrolling.")
+                % {"school": school.name, "placed": sum(placed.values()), "run": run.number},
+            )
     errors.raise_if_any()
     school, created = School.objects.update_or_create(
         season=season,
@@ -277,16 +395,27 @@ def school_save(
             "town": town,
             "longitude": float(longitude),
             "latitude": float(latitude),
-            "seats": int(seats),
             "address": address,
             "is_open": is_open,
         },
     )
+    school.capacities.exclude(level__in=list(wanted)).delete()
+    for grade_level, number in wanted.items():
+        GradeCapacity.objects.update_or_create(school=school, level=grade_level, defaults={"seats": number})
+    after = {**wanted, "is_open": is_open}
+    changed = {key: value for key, value in after.items() if before.get(key) != value}
+    if run is not None and changed:
+        _run_mark_stale(
+            season=season,
+            reason=_("Seats or enrolling of %(school)s changed after the allocation.")
+            % {"school": school.name},
+        )
     audit_record(
         actor=actor,
         action="enrollment.school_save",
         target=school,
-        after={"code": school.code, "seats": school.seats, "is_open": is_open, "created": created},
+        before=before or None,
+        after={"code": school.code, "seats": wanted, "is_open": is_open, "created": created},
     )
     return school
 
@@ -295,18 +424,18 @@ def school_save(
 def catchment_set(
     *, actor: Any, school: School, division_codes: list[str], unit_numbers: list[str] | None = None
 ) -> School:
-    """Replace a school's catchment: whole villages/communities and single property units.
-    Refused with each bad row named: an unknown village, a village or unit that already
-    belongs to another school of the same level."""
+    """Replace a school's catchment: whole villages/communities and single property units
+    (a nine-year school's catchment serves both its entry grades). Refused with each bad row
+    named: an unknown village, a village or unit that already belongs to another school
+    enrolling the same entry grade."""
     _require_bureau(actor)
     from yiwang.registry.selectors import property_search
 
     errors = ErrorCollector()
     divisions = {d.code: d for d in Division.objects.filter(code__in=division_codes)}
+    shared = School.objects.filter(season=school.season, capacities__level__in=school.entry_levels)
     taken = dict(
-        Catchment.objects.filter(
-            school__season=school.season, school__level=school.level, division_id__in=division_codes
-        )
+        Catchment.objects.filter(school__in=shared, division_id__in=division_codes)
         .exclude(school=school)
         .values_list("division_id", "school__name")
     )
@@ -322,9 +451,7 @@ def catchment_set(
     units = [str(unit).strip().upper() for unit in unit_numbers or []]
     known = set(property_search().filter(unit_number__in=units).values_list("unit_number", flat=True))
     taken_units = dict(
-        Catchment.objects.filter(
-            school__season=school.season, school__level=school.level, unit_number__in=units
-        )
+        Catchment.objects.filter(school__in=shared, unit_number__in=units)
         .exclude(school=school)
         .values_list("unit_number", "school__name")
     )
@@ -386,13 +513,26 @@ def config_check(*, season: Season) -> list[Problem]:
     from yiwang.registry.selectors import household_list
 
     problems: list[Problem] = []
-    schools = list(season.schools.all())
+    schools = list(season.schools.prefetch_related("capacities"))
+    run = season.runs.filter(in_force=True).first()
+    if run is not None and run.stale_since is not None:
+        problems.append(
+            Problem(
+                "warning",
+                "stale_result",
+                _(
+                    "Allocation run %(run)d no longer matches the configuration (%(reason)s): run the "
+                    "allocation again; parents do not see its result until then."
+                )
+                % {"run": run.number, "reason": run.stale_reason},
+            )
+        )
     for level in Level.values:
-        if not any(school.level == level for school in schools):
+        if not any(level in school.entry_levels for school in schools):
             continue
         covered = set(
             Catchment.objects.filter(
-                school__season=season, school__level=level, division__isnull=False
+                school__season=season, school__capacities__level=level, division__isnull=False
             ).values_list("division_id", flat=True)
         )
         inhabited = set(household_list().values_list("division_id", flat=True).distinct())
@@ -412,22 +552,32 @@ def config_check(*, season: Season) -> list[Problem]:
                     where=level,
                 )
             )
-    class_one = defaultdict(int)
-    for school_id in Registration.objects.filter(
+    class_one: dict[tuple[int, str], int] = defaultdict(int)
+    for school_id, level in Registration.objects.filter(
         season=season, state=Registration.State.SUBMITTED, priority_class=1, catchment_school__isnull=False
-    ).values_list("catchment_school_id", flat=True):
-        class_one[school_id] += 1
+    ).values_list("catchment_school_id", "level"):
+        class_one[(school_id, level)] += 1
     for school in schools:
-        if class_one.get(school.pk, 0) > school.seats + school.added_seats:
-            problems.append(
-                Problem(
-                    "warning",
-                    "class1_over_capacity",
-                    _("%(school)s has %(children)d class-1 children in its catchment but %(seats)d seats.")
-                    % {"school": school.name, "children": class_one[school.pk], "seats": school.seats},
-                    where=school.code,
+        for level in school.entry_levels:
+            children, seats = class_one.get((school.pk, level), 0), school.seats_at(level)
+            if children > seats:
+                problems.append(
+                    Problem(
+                        "warning",
+                        "class1_over_capacity",
+                        _(
+                            "%(school)s has %(children)d class-1 children in its catchment but %(seats)d seats "
+                            "(%(grade)s)."
+                        )
+                        % {
+                            "school": school.name,
+                            "children": children,
+                            "seats": seats,
+                            "grade": ENTRY_GRADE_LABEL[Level(level)],
+                        },
+                        where=school.code,
+                    )
                 )
-            )
         if school.kind == School.Kind.PUBLIC and school.is_open and not school.catchments.exists():
             problems.append(
                 Problem("warning", "no_catchment", _("%s has no catchment.") % school.name, where=school.code)
@@ -492,12 +642,21 @@ class CatchmentMap:
 
 
 def catchment_map(season: Season) -> CatchmentMap:
-    by_division, by_unit = {}, {}
-    for row in Catchment.objects.filter(school__season=season, school__is_open=True).select_related("school"):
-        if row.division_id:
-            by_division[(row.school.level, row.division_id)] = row.school
-        else:
-            by_unit[(row.school.level, row.unit_number)] = row.school
+    """Which open school's catchment each village/community and property unit is in, per
+    entry level (one School object per school, shared)."""
+    by_division: dict[tuple[str, str], School] = {}
+    by_unit: dict[tuple[str, str], School] = {}
+    schools = {school.pk: school for school in School.objects.filter(season=season, is_open=True)}
+    rows = Catchment.objects.filter(school_id__in=list(schools)).values_list(
+        "school_id", "division_id", "unit_number"
+    )
+    for school_id, division_id, unit_number in rows:
+        school = schools[school_id]
+        for level in school.entry_levels:
+            if division_id:
+                by_division[(level, division_id)] = school
+            else:
+                by_unit[(level, unit_number)] = school
     return CatchmentMap(by_division, by_unit)
 
 
@@ -552,7 +711,14 @@ def entry_level(*, season: Season, birth_date: datetime.date) -> str | None:
     return None
 
 
-def facts_gather(*, season: Season, child_id_number: str, guardian_id_number: str, actor: Any) -> Gathered:
+def facts_gather(
+    *,
+    season: Season,
+    child_id_number: str,
+    guardian_id_number: str,
+    actor: Any,
+    places: CatchmentMap | None = None,
+) -> Gathered:
     """Read everything a registration needs through the exchange, as the education bureau,
     with the enrollment purpose (each read leaves its evidence). Raises FieldErrors naming
     `child_id_number` when the child cannot be registered by this parent."""
@@ -647,13 +813,13 @@ def facts_gather(*, season: Season, child_id_number: str, guardian_id_number: st
             if window[0] <= month < window[1]:
                 months.add(month)
     gathered.insurance_months = len(months)
-    _catchment_decide(season, gathered)
+    _catchment_decide(season, gathered, places=places)
     return gathered
 
 
-def _catchment_decide(season: Season, gathered: Gathered) -> None:
+def _catchment_decide(season: Season, gathered: Gathered, *, places: CatchmentMap | None = None) -> None:
     """The child's catchment school and the facts the class rules read."""
-    places = catchment_map(season)
+    places = places or catchment_map(season)
     level = gathered.level
     hukou_school = places.school_of(level, division=gathered.home_division)
     address = "".join(str(gathered.household.get("address") or "").split())
@@ -852,6 +1018,7 @@ def registrations_submit_many(
     now = now or timezone.now()
     made: list[tuple[Registration, Gathered]] = []
     refused: list[tuple[str, str]] = []
+    places = catchment_map(season)  # once for the batch, not once per child
     with transaction.atomic():
         for child_id_number, guardian in pairs:
             if Registration.objects.filter(season=season, child__id_number=child_id_number).exists():
@@ -862,6 +1029,7 @@ def registrations_submit_many(
                     child_id_number=child_id_number,
                     guardian_id_number=guardian.id_number,
                     actor=actor,
+                    places=places,
                 )
             except FieldErrors as error:
                 refused.append((child_id_number, error.errors[0][1]))
@@ -907,14 +1075,14 @@ def choices_set(*, registration: Registration, school_codes: list[str], actor: A
     if len(codes) > season.max_choices:
         errors.add((), _("At most %d schools.") % season.max_choices)
     schools = {s.code: s for s in School.objects.filter(season=season, code__in=codes)}
-    seen = set()
+    seen: set[str] = set()
     for index, code in enumerate(codes):
         school = schools.get(code)
         if school is None:
             errors.add((index,), _("Unknown school %s.") % code)
         elif not school.is_open:
             errors.add((index,), _("%s does not enroll this season.") % school.name)
-        elif school.level != registration.level:
+        elif registration.level not in school.entry_levels:
             errors.add(
                 (index,),
                 _("%(school)s is a %(level)s.")
@@ -979,7 +1147,11 @@ def market_build(*, season: Season, level: str, seed: str) -> Market:
         .prefetch_related("choices")
         .order_by("number")
     )
-    schools = list(School.objects.filter(season=season, level=level).order_by("code"))
+    schools = list(
+        School.objects.filter(season=season, capacities__level=level)
+        .prefetch_related("capacities")
+        .order_by("code")
+    )
     index = {school.pk: position for position, school in enumerate(schools)}
     n, k = len(registrations), max(1, season.max_choices)
     choices = np.full((n, k), -1, dtype=np.int32)
@@ -1041,7 +1213,7 @@ def market_build(*, season: Season, level: str, seed: str) -> Market:
         rank_in_school[order] = np.arange(order.size) - group_start
     keys = np.zeros((n, k), dtype=np.int64)
     keys[rows, columns] = rank_in_school
-    capacity = np.array([s.seats + s.added_seats if s.is_open else 0 for s in schools], dtype=np.int64)
+    capacity = np.array([s.seats_at(level) if s.is_open else 0 for s in schools], dtype=np.int64)
     return Market(
         level, registrations, schools, choices, keys, klass, capacity, home_xy, school_xy, lottery, own_class
     )
@@ -1243,7 +1415,7 @@ def appeal_file(*, registration: Registration, school_code: str, reason: str, ac
     if not reason.strip():
         errors.add("reason", _("Say why you appeal."))
     school = School.objects.filter(
-        season=registration.season, code=school_code, level=registration.level
+        season=registration.season, code=school_code, capacities__level=registration.level
     ).first()
     if school is None:
         errors.add("school", _("Choose a school of your child's level."))
@@ -1300,14 +1472,16 @@ def appeal_seat(*, appeal: Appeal, actor: Any, upheld: bool) -> Placement | None
     run = appeal.registration.season.runs.filter(in_force=True).first()
     if run is None:
         raise Conflict(_("There is no allocation in force."))
-    school = School.objects.select_for_update().get(pk=appeal.school_id)
+    school = School.objects.get(pk=appeal.school_id)
+    level = appeal.registration.level
+    grade = GradeCapacity.objects.select_for_update().get(school=school, level=level)
     placement = Placement.objects.select_for_update().get(run=run, registration=appeal.registration)
     if placement.school_id == school.pk:
         return placement
-    taken = Placement.objects.filter(run=run, school=school).count()
-    added = taken >= school.seats + school.added_seats
+    taken = Placement.objects.filter(run=run, school=school, registration__level=level).count()
+    added = taken >= grade.seats + grade.added_seats
     if added:
-        School.objects.filter(pk=school.pk).update(added_seats=school.added_seats + 1)
+        GradeCapacity.objects.filter(pk=grade.pk).update(added_seats=F("added_seats") + 1)
     choices = list(appeal.registration.choices.order_by("rank").values_list("school_id", flat=True))
     before = placement.school.code if placement.school else None
     placement.school = school

@@ -12,6 +12,7 @@ urlpatterns = [
     path("registrations/<str:number>/choices/", views.choices, name="choices"),
     path("registrations/<str:number>/appeal/", views.appeal, name="appeal"),
     path("bureau/", views.bureau, name="bureau"),
+    path("bureau/season/", views.season_edit, name="season_edit"),
     path("bureau/schools/<str:code>/", views.school_edit, name="school_edit"),
     path("bureau/allocate/", views.allocate, name="allocate"),
     path("bureau/figures/", views.figures, name="figures"),

@@ -4,6 +4,7 @@ appeals. Thin: selectors read, services write, FieldErrors land beside the field
 
 from __future__ import annotations
 
+import datetime
 from functools import wraps
 
 from django.contrib import messages
@@ -19,7 +20,11 @@ from yiwang.cases.selectors import case_state_label
 from yiwang.core.errors import DomainError, FieldErrors, NotFound
 from yiwang.enrollment import selectors, services
 from yiwang.enrollment.access import access_bureau, access_figures
-from yiwang.enrollment.models import Level, School
+from yiwang.enrollment.models import ENTRY_GRADE_LABEL, Level, School, TieBreak
+
+SEASON_DATES = ("registration_opens", "registration_closes", "allocation_on", "results_on")
+SEASON_NUMBERS = ("max_choices", "appeal_days")
+TIE_BREAK_SLOTS = 2  # the tie-breaks a bureau can order (the lottery always comes last)
 
 
 def _guard(check):
@@ -194,22 +199,74 @@ def appeal(request, number: str):
     )
 
 
-def _bureau_page(request, season, *, edited: School | None = None, errors=None, data=None, status=200):
+def _season_form(season, *, data=None, errors=None) -> dict:
+    """The season form's fields: what the bureau typed (after a refusal) or what is saved."""
+    data = data or {}
+    fields = {}
+    for name in ("title", "lottery_seed", *SEASON_DATES, *SEASON_NUMBERS):
+        saved = getattr(season, name)
+        if isinstance(saved, datetime.date):
+            saved = saved.isoformat()
+        fields[name] = data.get(name, saved)
+    order = [data.get(f"tie_break_{index}", "") for index in range(TIE_BREAK_SLOTS)] if data else []
+    if not data:
+        order = list(season.tie_breaks) + [""] * TIE_BREAK_SLOTS
+    slots = [
+        {
+            "index": index,
+            "selected": order[index] if index < len(order) else "",
+            "errors": (errors or {}).get(f"tie_breaks.{index}", []),
+        }
+        for index in range(TIE_BREAK_SLOTS)
+    ]
+    return {
+        "values": fields,
+        "errors": errors or {},
+        "tie_break_slots": slots,
+        "tie_break_choices": [
+            (value, label) for value, label in TieBreak.choices if value != TieBreak.LOTTERY
+        ],
+        "redraw": bool(data.get("redraw")),
+        "drawn": season.runs.exists(),
+    }
+
+
+def _bureau_page(
+    request,
+    season,
+    *,
+    edited: School | None = None,
+    errors=None,
+    data=None,
+    season_data=None,
+    season_errors=None,
+    status=200,
+):
     problems = services.config_check(season=season)
     schools = []
     counts = {}
     for school in selectors.schools_of(season=season):
         counts[school.pk] = school.catchments.count()
         # The edit form of the school just refused keeps what the bureau typed and its errors.
-        if edited is not None and school.pk == edited.pk:
-            school.form_errors = errors or {}
-            school.form_seats = (data or {}).get("seats", school.seats)
-            school.form_open = bool((data or {}).get("is_open"))
-        else:
-            school.form_errors = {}
-            school.form_seats = school.seats
-            school.form_open = school.is_open
+        refused = edited is not None and school.pk == edited.pk
+        school.form_errors = (errors or {}) if refused else {}
+        school.form_open = bool((data or {}).get("is_open")) if refused else school.is_open
+        school.grades = []
+        for level in school.entry_levels:
+            row = school.capacity_at(level)
+            saved = row.seats if row else 0
+            school.grades.append(
+                {
+                    "level": level,
+                    "label": ENTRY_GRADE_LABEL[Level(level)],
+                    "value": (data or {}).get(f"seats_{level}", saved) if refused else saved,
+                    "saved": saved,
+                    "added": row.added_seats if row else 0,
+                    "errors": school.form_errors.get(f"seats.{level}", []),
+                }
+            )
         schools.append(school)
+    run = selectors.run_in_force(season=season)
     return render(
         request,
         "enrollment/bureau.html",
@@ -220,8 +277,10 @@ def _bureau_page(request, season, *, edited: School | None = None, errors=None, 
             "schools": schools,
             "catchment_counts": counts,
             "runs": season.runs.all()[:10],
+            "run_in_force": run,
             "registrations": season.registrations.count(),
             "tie_breaks": [str(dict(_tie_labels()).get(name, name)) for name in season.tie_breaks],
+            "season_form": _season_form(season, data=season_data, errors=season_errors),
         },
         status=status,
     )
@@ -234,19 +293,71 @@ def bureau(request):
 
 @_guard(access_bureau)
 @require_POST
+def season_edit(request):
+    """The bureau changes the season's key dates, its published lottery seed (refused once a
+    run drew with it, unless the bureau asks for a new draw) and the tie-break order, through
+    services.season_configure (audited); each refused value is named beside its field."""
+    season = _season_or_404()
+    post = request.POST
+    errors: dict[str, list[str]] = {}
+    values: dict = {}
+    for name in SEASON_DATES:
+        raw = post.get(name, "").strip()
+        try:
+            values[name] = datetime.date.fromisoformat(raw)
+        except ValueError:
+            errors[name] = [_("Not a date (YYYY-MM-DD): “%(value)s”.") % {"value": raw}]
+    for name in SEASON_NUMBERS:
+        raw = post.get(name, "").strip()
+        try:
+            values[name] = int(raw)
+        except ValueError:
+            errors[name] = [_("Not a whole number: “%(value)s”.") % {"value": raw}]
+    if errors:
+        return _bureau_page(request, season, season_data=post, season_errors=errors, status=422)
+    try:
+        services.season_configure(
+            actor=request.user,
+            year=season.year,
+            title=post.get("title", ""),
+            lottery_seed=post.get("lottery_seed", ""),
+            tie_breaks=[
+                post.get(f"tie_break_{i}", "") for i in range(TIE_BREAK_SLOTS) if post.get(f"tie_break_{i}")
+            ],
+            redraw=bool(post.get("redraw")),
+            **values,
+        )
+    except FieldErrors as error:
+        return _bureau_page(
+            request, season, season_data=post, season_errors=_errors_by_field(error), status=422
+        )
+    except DomainError as error:
+        return _bureau_page(
+            request, season, season_data=post, season_errors={"general": [error.message]}, status=409
+        )
+    messages.success(request, _("The season is saved."))
+    return redirect(f"{reverse('enrollment:bureau')}#season")
+
+
+@_guard(access_bureau)
+@require_POST
 def school_edit(request, code: str):
-    """The bureau changes a school's seats in the entry grade and whether it enrolls this
+    """The bureau changes a school's seats in each entry grade and whether it enrolls this
     season, through services.school_save (audited); a refused value is named beside its field
     and nothing changes."""
     season = _season_or_404()
     school = School.objects.filter(season=season, code=code).select_related("town").first()
     if school is None:
         raise Http404
-    raw = request.POST.get("seats", "").strip()
-    try:
-        seats = int(raw)
-    except ValueError:
-        errors = {"seats": [_("Not a whole number: “%(value)s”.") % {"value": raw}]}
+    seats: dict[str, int] = {}
+    errors: dict[str, list[str]] = {}
+    for level in school.entry_levels:
+        raw = request.POST.get(f"seats_{level}", "").strip()
+        try:
+            seats[level] = int(raw)
+        except ValueError:
+            errors[f"seats.{level}"] = [_("Not a whole number: “%(value)s”.") % {"value": raw}]
+    if errors:
         return _bureau_page(request, season, edited=school, errors=errors, data=request.POST, status=422)
     try:
         services.school_save(
@@ -348,7 +459,7 @@ def roster(request, code: str):
     except NotFound:
         raise Http404 from None
     rows = selectors.school_roster(school=school, viewer=request.user)
-    seats = school.seats + school.added_seats
+    seats = sum(school.seats_at(level) for level in school.entry_levels)
     return render(
         request,
         "enrollment/roster.html",

@@ -292,49 +292,62 @@ def coordinate_nearest(
     order: np.ndarray,
     first_k: int = 8,
 ) -> np.ndarray:
-    """Coordination (统筹), vectorised: place applicants, best `order` first (lower is
-    first, unique), each at the nearest option that still has one of its `capacity` seats.
-    Returns the option of each applicant (-1 when every seat is taken).
+    """Coordination (统筹): place applicants one at a time, best `order` first (lower is
+    first; equal orders keep the applicants' index order), each at the nearest option that
+    still has one of its `capacity` seats (equal distances: the lower option index). Returns
+    the option of each applicant (-1 once every seat is taken).
 
-    With one order shared by every option, the student-optimal stable matching *is* that
-    serial dictatorship, so it is computed as deferred acceptance over each applicant's `k`
-    nearest options with `order` as every option's key. Applicants rejected everywhere on
-    their short lists get longer ones (k × 4) and the whole set is matched again, until
-    nobody who could be placed is left out. Once everyone is placed the truncated lists give
-    the same matching as the full ones (a nearer option is always within a list that reaches
-    the placement), so the result equals `place_nearest`'s one-by-one loop."""
+    The same serial dictatorship as `place_nearest`, made fast: one k-d tree query gives
+    every applicant their `first_k` nearest options with a seat at the start, nearest first;
+    the loop in order takes the first of them that still has a seat — which is the nearest
+    option with a seat, since any nearer one is on that list. Only an applicant whose whole
+    list is full by their turn asks a tree of the options with a seat left (rebuilt only
+    after an option filled up since the last ask). With one order shared by every option
+    this serial dictatorship is also the student-optimal stable matching of the lists of
+    nearest options, so it is stable."""
     from scipy.spatial import cKDTree
 
     n, m = applicant_xy.shape[0], option_xy.shape[0]
     option = np.full(n, UNPLACED, dtype=np.int32)
-    capacity = np.asarray(capacity, dtype=np.int64)
-    if not n or not m or not int(capacity.clip(min=0).sum()):
+    capacity = np.asarray(capacity, dtype=np.int64).clip(min=0)
+    seats = int(capacity.sum())
+    if not n or not m or not seats:
         return option
     open_options = np.flatnonzero(capacity > 0)
-    size = open_options.size
-    tree = cKDTree(option_xy[open_options])
-    key = np.argsort(np.argsort(order, kind="stable"), kind="stable").astype(np.int64)
-    depth = np.full(n, min(max(1, first_k), size), dtype=np.int64)  # list length of each applicant
-    while True:
-        width = int(depth.max())
-        _, found = tree.query(applicant_xy, k=width)
-        choices = open_options[np.asarray(found, dtype=np.int64).reshape(n, width)].astype(np.int32)
-        choices[np.arange(width)[None, :] >= depth[:, None]] = UNPLACED
-        keys = np.where(choices >= 0, key[:, None], 0)
-        option = deferred_acceptance(Instance(choices=choices, keys=keys, capacity=capacity)).option
-        # Who, left out on a short list, could still get a seat further away: there is a free
-        # seat somewhere, or an option holds someone later in the order.
-        placed = option >= 0
-        count = np.bincount(option[placed], minlength=m)
-        worst = np.full(m, -1, dtype=np.int64)
-        np.maximum.at(worst, option[placed].astype(np.int64), key[placed])
-        latest = int(worst.max())
-        could = ~placed & (depth < size)
-        if not (count < capacity).any():
-            could &= key < latest
-        if not could.any():
-            return option
-        depth[could] = np.minimum(depth[could] * 4, size)
+    width = min(max(1, first_k), open_options.size)
+    distance, found = cKDTree(option_xy[open_options]).query(applicant_xy, k=width)
+    distance = np.asarray(distance, dtype=float).reshape(n, width)
+    found = open_options[np.asarray(found, dtype=np.int64).reshape(n, width)]
+    # nearest first, equal distances by option index
+    found = np.take_along_axis(found, np.lexsort((found, distance)), axis=1)
+    candidates = found.tolist()
+    left = capacity.tolist()
+    placed = [UNPLACED] * n
+    filled_since_tree = True
+    tree = with_seat = None
+    for applicant in np.argsort(order, kind="stable").tolist():
+        if not seats:
+            break
+        for chosen in candidates[applicant]:
+            if left[chosen] > 0:
+                break
+        else:
+            if filled_since_tree:
+                with_seat = np.flatnonzero(np.asarray(left) > 0)
+                tree = cKDTree(option_xy[with_seat])
+                filled_since_tree = False
+            near = min(4, with_seat.size)
+            gaps, hits = tree.query(applicant_xy[applicant], k=near)
+            hits = with_seat[np.atleast_1d(hits)]
+            gaps = np.atleast_1d(gaps)
+            chosen = int(hits[np.lexsort((hits, gaps))[0]])
+        placed[applicant] = chosen
+        left[chosen] -= 1
+        seats -= 1
+        if not left[chosen]:
+            filled_since_tree = True
+    option[:] = placed
+    return option
 
 
 def better_choice_cutoffs(instance: Instance, allocation: Allocation) -> dict[str, np.ndarray]:
