@@ -103,6 +103,9 @@ def demo(argv: list[str]) -> int:
     call_command("certs_seed")  # seals and certificate types of the demo departments
     call_command("certs_publish")  # the e-certificate register, published to the exchange
     call_command("services_seed")  # the matter catalog (≥ 1,508 matters) with forms
+    call_command("instant_seed")  # 秒批 matters, their rules and certificate types
+    call_command("services_gaps_seed")  # a matter whose non-key material may be tolerated (容缺)
+    call_command("bundles_seed")  # the 一件事 bundles: 不动产转移, 企业开办, 新生儿出生
     call_command("benefits_seed")  # four policies, their feeds and one approved run each
     call_command("relapse_seed")  # the three screening rules, warnings, monitored households
     call_command("enrollment_seed")  # the 2027 enrollment season, registrations, one allocation

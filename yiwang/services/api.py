@@ -21,6 +21,7 @@ from ninja import Router, Schema, Status
 from yiwang.cases.selectors import case_state_label, case_timeline
 from yiwang.core.masking import mask_values
 from yiwang.services import selectors, services
+from yiwang.services.gaps import pledges_parse
 from yiwang.services.models import Application, Matter, MatterType
 
 router = Router(tags=["services"])
@@ -55,6 +56,9 @@ class MaterialOut(Schema):
     key: bool
     source: str
     resource: str
+    # 容缺: may be supplied later (required, not key); 告知承诺: a pledge may replace it.
+    tolerable: bool = False
+    pledge_allowed: bool = False
 
 
 class FieldOut(Schema):
@@ -106,6 +110,9 @@ class SubmitIn(Schema):
     matter: str
     values: dict[str, Any] = {}
     submission_key: str
+    # 容缺: ids of required, non-key materials to supply later; 告知承诺: material id → pledge.
+    tolerate: list[int] = []
+    pledges: dict[str, str] = {}
 
 
 class StepOut(Schema):
@@ -131,6 +138,8 @@ class ApplicationOut(Schema):
     fields_prefilled: int
     fields_total: int
     rating: int | None
+    instant: str = ""  # 秒批: "approved", "fallback" (a person reviews it) or "" (not rules-approvable)
+    certificate_number: str = ""  # the e-certificate issued on approval (/certs/c/<number>/)
 
 
 class ApplicationDetailOut(ApplicationOut):
@@ -168,6 +177,8 @@ def _material(material) -> dict[str, Any]:
         "key": material.is_key,
         "source": material.source,
         "resource": material.resource_code,
+        "tolerable": material.may_be_tolerated and not material.fetched,
+        "pledge_allowed": material.pledge_allowed,
     }
 
 
@@ -187,6 +198,8 @@ def _application(application: Application) -> dict[str, Any]:
         "fields_prefilled": application.fields_prefilled,
         "fields_total": application.fields_total,
         "rating": application.rating,
+        "instant": application.instant,
+        "certificate_number": application.certificate_number,
     }
 
 
@@ -297,7 +310,12 @@ def application_submit(request, payload: SubmitIn):
         applicant=request.auth, submission_key=payload.submission_key
     ).exists()
     application = services.application_submit(
-        matter=matter, actor=request.auth, values=payload.values, submission_key=payload.submission_key
+        matter=matter,
+        actor=request.auth,
+        values=payload.values,
+        submission_key=payload.submission_key,
+        tolerate=set(payload.tolerate),
+        pledges=pledges_parse(payload.pledges),
     )
     return Status(200 if before else 201, _detail(application))
 
@@ -331,3 +349,15 @@ def application_rating(request, reference: str, payload: RateIn):
 def application_withdraw(request, reference: str):
     application = selectors.application_for_applicant(reference=reference, user=request.auth)
     return _application(services.application_withdraw(application=application, actor=request.auth))
+
+
+# The API of bundles (一件事), tolerated gaps and pledges, and the integrated window, each in its
+# own module, under the same prefix.
+def _mount() -> None:
+    from yiwang.services import api_bundles, api_gaps, api_window
+
+    for sub in (api_bundles, api_gaps, api_window):
+        router.add_router("", sub.router)
+
+
+_mount()

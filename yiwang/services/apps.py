@@ -9,9 +9,13 @@ class ServicesConfig(AppConfig):
 
     def ready(self) -> None:
         from yiwang.cases.types import case_type_register
-        from yiwang.services.cases import APPLICATION_TYPE
+        from yiwang.services.cases import APPLICATION_TYPE, BUNDLE_TYPE, RATING_FOLLOWUP_TYPE
 
-        case_type_register(APPLICATION_TYPE)
+        for case_type in (APPLICATION_TYPE, BUNDLE_TYPE, RATING_FOLLOWUP_TYPE):
+            case_type_register(case_type)
+        # The effects of an application's moves register themselves (yiwang/services/effects.py).
+        from yiwang.services import bundles, gaps, instant, window  # noqa: F401
+
         _web_register()
 
 
@@ -104,6 +108,54 @@ def _web_register() -> None:
             ),
         ),
     ]
+
+    def tile(role, key, title, description, url_name, order):
+        sections.append(
+            (role, Section(key=key, title=title, description=description, url_name=url_name, order=order))
+        )
+
+    for role in (Role.CITIZEN, Role.ENTERPRISE_AGENT):
+        tile(
+            role,
+            "bundles",
+            _("One-thing bundles"),
+            _("One application for matters of several departments."),
+            "services:bundle_index",
+            12,
+        )
+    tile(
+        Role.WINDOW_CLERK,
+        "window_intake",
+        _("Integrated window intake"),
+        _("Apply for the citizen in front of you, for any department."),
+        "services:window",
+        5,
+    )
+    tile(
+        Role.DEPARTMENT_HANDLER,
+        "tolerated_gaps",
+        _("Tolerated gaps"),
+        _("Materials awaited and pledges to verify, due soonest first."),
+        "services:gaps",
+        12,
+    )
+    for role in (Role.DEPARTMENT_HANDLER, Role.SUPERVISOR):
+        tile(
+            role,
+            "rating_followups",
+            _("Bad ratings to answer"),
+            _("Each 差评 is a case with a time limit."),
+            "services:followups",
+            14,
+        )
+        tile(
+            role,
+            "service_ratings",
+            _("Service ratings"),
+            _("Ratings by matter, department and clerk."),
+            "services:ratings",
+            16,
+        )
     for role, section in sections:
         workbench_section_register(role, section)
     nav_entry_register(

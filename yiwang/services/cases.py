@@ -6,6 +6,8 @@
         ├──refuse (不予受理, note)──▶ not_accepted      │
         └──request_correction (note)──▶ correction ─────┘ (the applicant supplies what is missing)
     submitted, correction ──withdraw (the applicant)──▶ withdrawn
+    submitted ──instant_approve (秒批: the rules engine, no human step)──▶ approved
+    any open state or approved ──revoke (a tolerated material not supplied, a false pledge)──▶ revoked
 
 The case's time limit is the matter's promised (else legal) limit in working days; acceptance
 has one working day of its own.
@@ -18,6 +20,7 @@ from django.utils.translation import pgettext_lazy
 
 from yiwang.cases.types import CaseType, Escalation, Limit, State, Transition
 from yiwang.core.models import Role
+from yiwang.services.effects import application_after_transition
 
 APPLICATION = "services.application"
 
@@ -28,6 +31,7 @@ APPROVED = "approved"
 REJECTED = "rejected"
 NOT_ACCEPTED = "not_accepted"
 WITHDRAWN = "withdrawn"
+REVOKED = "revoked"
 
 OPEN_STATES = (SUBMITTED, REVIEWING, CORRECTION)
 # Ends the applicant may rate (好差评): a decision was made.
@@ -53,6 +57,7 @@ APPLICATION_TYPE = CaseType(
         State(REJECTED, pgettext_lazy("application state", "Not approved"), final=True),
         State(NOT_ACCEPTED, pgettext_lazy("application state", "Not accepted"), final=True),
         State(WITHDRAWN, pgettext_lazy("application state", "Withdrawn"), final=True),
+        State(REVOKED, pgettext_lazy("application state", "Revoked"), final=True),
     ),
     initial=SUBMITTED,
     transitions=(
@@ -108,6 +113,21 @@ APPLICATION_TYPE = CaseType(
             target=WITHDRAWN,
             system=True,
         ),
+        Transition(
+            "instant_approve",
+            pgettext_lazy("application transition", "Approve at once by rule"),
+            sources=(SUBMITTED,),
+            target=APPROVED,
+            system=True,
+        ),
+        Transition(
+            "revoke",
+            pgettext_lazy("application transition", "Revoke"),
+            sources=(SUBMITTED, REVIEWING, CORRECTION, APPROVED),
+            target=REVOKED,
+            system=True,
+            note_required=True,
+        ),
     ),
     escalations=(
         Escalation(
@@ -122,6 +142,118 @@ APPLICATION_TYPE = CaseType(
             basis="case",
             notify_role=Role.SUPERVISOR,
             message=_("An application is past its promised time limit."),
+        ),
+    ),
+    after_transition=application_after_transition,
+)
+
+
+# --------------------------------------------------------------------------- 一件事 (bundles)
+#
+#     in_progress ──complete (every step approved)──▶ completed
+#          ├──fail (a step ended without approval; the steps that depend on it never start,
+#          │        those already running go on)──▶ failed
+#          └──withdraw (the applicant, while no step is under review)──▶ withdrawn
+#
+# The parent case of a bundle submission; each step is an application case (Case.parent).
+
+BUNDLE = "services.bundle"
+
+IN_PROGRESS = "in_progress"
+COMPLETED = "completed"
+FAILED = "failed"
+
+BUNDLE_TYPE = CaseType(
+    code=BUNDLE,
+    label=_("Bundled service (一件事)"),
+    reference_prefix="YJS",
+    viewer_roles=(Role.WINDOW_CLERK, Role.DEPARTMENT_HANDLER),
+    states=(
+        State(IN_PROGRESS, pgettext_lazy("bundle state", "In progress")),
+        State(COMPLETED, pgettext_lazy("bundle state", "Completed"), final=True),
+        State(FAILED, pgettext_lazy("bundle state", "Ended: a step was not approved"), final=True),
+        State(WITHDRAWN, pgettext_lazy("bundle state", "Withdrawn"), final=True),
+    ),
+    initial=IN_PROGRESS,
+    transitions=(
+        Transition(
+            "complete",
+            pgettext_lazy("bundle transition", "All steps approved"),
+            sources=(IN_PROGRESS,),
+            target=COMPLETED,
+            system=True,
+        ),
+        Transition(
+            "fail",
+            pgettext_lazy("bundle transition", "A step was not approved"),
+            sources=(IN_PROGRESS,),
+            target=FAILED,
+            system=True,
+            note_required=True,
+        ),
+        Transition(
+            "withdraw",
+            pgettext_lazy("bundle transition", "Withdraw"),
+            sources=(IN_PROGRESS,),
+            target=WITHDRAWN,
+            system=True,
+        ),
+    ),
+    escalations=(
+        Escalation(
+            "bundle_overdue",
+            state=IN_PROGRESS,
+            basis="case",
+            notify_role=Role.SUPERVISOR,
+            message=_("A bundled service is past its promised time limit."),
+        ),
+    ),
+)
+
+
+# --------------------------------------------------------------------------- 差评 follow-up
+#
+#     open ──answer (the department: what it found and what it changed)──▶ answered
+#
+# A bad rating (不满意 or 非常不满意) opens one; the department answers within
+# RATING_FOLLOWUP_DAYS working days, else the supervisor is told.
+
+RATING_FOLLOWUP = "services.rating_followup"
+RATING_FOLLOWUP_DAYS = 5
+
+FOLLOWUP_OPEN = "open"
+FOLLOWUP_ANSWERED = "answered"
+
+RATING_FOLLOWUP_TYPE = CaseType(
+    code=RATING_FOLLOWUP,
+    label=_("Bad rating to answer"),
+    reference_prefix="CP",
+    viewer_roles=(Role.SUPERVISOR,),
+    states=(
+        State(
+            FOLLOWUP_OPEN,
+            pgettext_lazy("rating follow-up state", "Awaiting the department's answer"),
+            limit=Limit(RATING_FOLLOWUP_DAYS, "days"),
+        ),
+        State(FOLLOWUP_ANSWERED, pgettext_lazy("rating follow-up state", "Answered"), final=True),
+    ),
+    initial=FOLLOWUP_OPEN,
+    transitions=(
+        Transition(
+            "answer",
+            pgettext_lazy("rating follow-up transition", "Answer"),
+            sources=(FOLLOWUP_OPEN,),
+            target=FOLLOWUP_ANSWERED,
+            roles=(Role.DEPARTMENT_HANDLER,),
+            note_required=True,
+        ),
+    ),
+    escalations=(
+        Escalation(
+            "rating_unanswered",
+            state=FOLLOWUP_OPEN,
+            notify_role=Role.SUPERVISOR,
+            message=_("A bad rating has not been answered in time."),
         ),
     ),
 )

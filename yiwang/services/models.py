@@ -2,9 +2,12 @@
 data, and the applications citizens and enterprises submit (each one a case of the cases
 engine, handled by the matter's department).
 
-A bundle (一件事) will be an application whose case has sub-cases (Case.parent) in several
-departments; the models leave room for it (Application.bundle_code, the case's children) without
-building it yet.
+A bundle (一件事) is one submission (BundleApplication, whose case is the parent) that becomes
+applications in several departments (their cases are its children), released in the order of the
+bundle's steps (a DAG: a step starts when every step it depends on is approved).
+
+A tolerated gap (容缺) or a pledge (告知承诺) is an ApplicationGap: a material accepted missing, with
+a deadline in working days to supply it (or to verify the pledge).
 """
 
 from __future__ import annotations
@@ -74,6 +77,20 @@ class Matter(models.Model):
     name_pinyin = models.CharField(max_length=600, blank=True, editable=False)
     name_initials = models.CharField(max_length=200, blank=True, editable=False)
     keywords_initials = models.CharField(max_length=255, blank=True, editable=False)
+    # 秒批: the code of the rule (rules engine) that approves a submission with no human step.
+    instant_rule = models.CharField(
+        _("instant-approval rule"),
+        max_length=64,
+        blank=True,
+        help_text=_("A rule code: a submission that meets it is approved at once (秒批)."),
+    )
+    # The e-certificate type (certs) issued when an application is approved.
+    certificate_type = models.CharField(_("certificate issued"), max_length=32, blank=True)
+    gap_supply_days = models.PositiveSmallIntegerField(
+        _("days to supply a tolerated material"),
+        default=5,
+        help_text=_("Working days to supply a material accepted missing, or to verify a pledge."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     # The digest of the imported row: re-importing an unchanged row is recognised and skipped.
     digest = models.CharField(max_length=32, blank=True, editable=False)
@@ -116,6 +133,8 @@ class Material(models.Model):
     resource_code = models.CharField(
         _("resource or certificate type"), max_length=64, blank=True, help_text=_("e.g. ga.persons")
     )
+    # 告知承诺制: the applicant may sign a pledge instead of providing this material.
+    pledge_allowed = models.BooleanField(_("a pledge may replace it"), default=False)
 
     class Meta:
         ordering = ["matter", "position", "id"]
@@ -208,12 +227,29 @@ class Application(models.Model):
     fields_prefilled = models.PositiveSmallIntegerField(default=0)
     # A token of the form page: the same form sent twice makes one application.
     submission_key = models.CharField(max_length=64)
-    # Later: the bundle (一件事) this application belongs to.
-    bundle_code = models.CharField(max_length=64, blank=True)
+    # The bundle (一件事) submission this application is a step of, and the step's code.
+    bundle = models.ForeignKey(
+        "BundleApplication", on_delete=models.PROTECT, null=True, blank=True, related_name="steps"
+    )
+    bundle_step = models.CharField(max_length=32, blank=True)
+    # 一窗受理: the window clerk who submitted it on the applicant's behalf.
+    window_clerk = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # 秒批: "approved" (no human step) or "fallback" (a check failed; `instant_explanation` says
+    # which, for the handler); empty when the matter is not rules-approvable.
+    instant = models.CharField(max_length=16, blank=True)
+    instant_explanation = models.JSONField(default=dict, blank=True)
+    # The e-certificate issued on approval.
+    certificate_number = models.CharField(max_length=64, blank=True)
     submitted_at = models.DateTimeField(_("submitted"))
     rating = models.PositiveSmallIntegerField(_("rating"), choices=Rating.choices, null=True, blank=True)
     rating_reasons = models.CharField(_("reasons"), max_length=500, blank=True)
     rated_at = models.DateTimeField(null=True, blank=True)
+    # 差评: the case in which the department answers a bad rating.
+    rating_case = models.OneToOneField(
+        "cases.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="rated_application"
+    )
 
     class Meta:
         ordering = ["-submitted_at", "-case_id"]
@@ -256,3 +292,122 @@ class ApplicationMaterial(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id}: {self.material_id}"
+
+
+class GapKind(models.TextChoices):
+    TOLERATED = "tolerated", _("Tolerated, to be supplied")  # 容缺后补
+    PLEDGE = "pledge", _("Replaced by a pledge")  # 告知承诺
+
+
+class GapStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    SUPPLIED = "supplied", _("Supplied")
+    VERIFIED = "verified", _("Pledge verified true")
+    FALSE_PLEDGE = "false_pledge", _("Pledge found false")
+    REVOKED = "revoked", _("Not supplied in time: revoked")
+
+
+class ApplicationGap(models.Model):
+    """A material an application was accepted without: tolerated (容缺, to be supplied by
+    `due_on`) or replaced by the applicant's pledge (告知承诺, to be verified by `due_on`)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="gaps")
+    material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=16, choices=GapKind.choices)
+    status = models.CharField(_("status"), max_length=16, choices=GapStatus.choices, default=GapStatus.OPEN)
+    pledge_text = models.TextField(_("pledge"), blank=True)
+    due_on = models.DateField(_("due on"))
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    supplied = models.ForeignKey(
+        ApplicationMaterial, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        verbose_name = _("tolerated material")
+        verbose_name_plural = _("tolerated materials")
+        constraints = [models.UniqueConstraint(fields=["application", "material"], name="services_gap_once")]
+        indexes = [models.Index(fields=["status", "due_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.material_id} ({self.kind})"
+
+
+class Bundle(models.Model):
+    """一件事: several matters of several departments applied for with one submission."""
+
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    legal_basis = models.TextField(_("legal basis"), blank=True)
+    applicant_kind = models.CharField(
+        _("who may apply"), max_length=16, choices=ApplicantKind.choices, default=ApplicantKind.PERSON
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("bundle")
+        verbose_name_plural = _("bundles")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BundleStep(models.Model):
+    """One matter of a bundle; it starts when every step in `depends_on` (step codes) is
+    approved; steps with no dependency between them run in parallel."""
+
+    bundle = models.ForeignKey(Bundle, on_delete=models.CASCADE, related_name="steps")
+    code = models.SlugField(_("code"), max_length=32)
+    name = models.CharField(_("name"), max_length=200)
+    matter = models.ForeignKey(Matter, on_delete=models.PROTECT, related_name="bundle_steps")
+    depends_on = models.JSONField(_("depends on"), default=list, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["bundle", "position", "id"]
+        verbose_name = _("bundle step")
+        verbose_name_plural = _("bundle steps")
+        constraints = [models.UniqueConstraint(fields=["bundle", "code"], name="services_bundle_step_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.bundle_id}.{self.code}"
+
+
+class BundleApplication(models.Model):
+    """One submission of a bundle; its case is the parent of the steps' cases."""
+
+    case = models.OneToOneField(
+        "cases.Case", on_delete=models.PROTECT, primary_key=True, related_name="bundle_application"
+    )
+    bundle = models.ForeignKey(Bundle, on_delete=models.PROTECT, related_name="applications")
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    applicant_kind = models.CharField(max_length=16, choices=ApplicantKind.choices)
+    subject_key = models.CharField(max_length=64, blank=True)
+    applicant_name = models.CharField(_("applicant"), max_length=128)
+    values = models.JSONField(_("form values"), default=dict)
+    submission_key = models.CharField(max_length=64)
+    submitted_at = models.DateTimeField(_("submitted"))
+    window_clerk = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-submitted_at", "-case_id"]
+        verbose_name = _("bundle application")
+        verbose_name_plural = _("bundle applications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["applicant", "submission_key"], name="services_bundle_submission_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.bundle_id}"

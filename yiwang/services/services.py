@@ -347,6 +347,11 @@ def application_submit(
     uploads: dict[int, Any] | None = None,
     submission_key: str,
     now: datetime.datetime | None = None,
+    tolerate: set[int] | None = None,
+    pledges: dict[int, str] | None = None,
+    bundle: Any = None,
+    bundle_step: str = "",
+    on_behalf_of: Applicant | None = None,
 ) -> Application:
     """Submit an application for `matter` as the logged-in applicant. The form is filled again
     from shared data: a pre-filled field that is not editable keeps the value the platform read,
@@ -354,13 +359,22 @@ def application_submit(
     required upload is checked (type by content, size). Opens a case of the matter's department
     with the matter's time limit in working days. The same `submission_key` twice (a double
     click, a resent form) returns the first application."""
-    if not matter.is_active or not matter.online:
+    # 一窗受理: a window clerk (actor) submits for `on_behalf_of` (services/window.py): the
+    # application is the applicant's login's, the clerk is recorded and accepts it at once.
+    if not matter.is_active or (not matter.online and on_behalf_of is None):
         raise NotFound(_("This matter cannot be applied for online."))
-    applicant = applicant_of(user=actor, matter=matter)
+    if on_behalf_of is not None:
+        from yiwang.services.window import window_accept, window_applicant_check
+
+        owner = window_applicant_check(actor=actor, applicant=on_behalf_of, matter=matter)
+        applicant = on_behalf_of
+    else:
+        applicant = applicant_of(user=actor, matter=matter)
+        owner = actor
     key = (submission_key or "").strip()[:64]
     if not key:
         raise FieldErrors.single("submission_key", _("The form has no submission key; reload it."))
-    existing = Application.objects.filter(applicant=actor, submission_key=key).select_related("case").first()
+    existing = Application.objects.filter(applicant=owner, submission_key=key).select_related("case").first()
     if existing is not None:
         return existing
     uploads = uploads or {}
@@ -392,12 +406,18 @@ def application_submit(
     for material_id in uploads:
         if material_id not in by_id or by_id[material_id].fetched:
             errors.add(("materials", str(material_id)), _("This material is not asked of the applicant."))
+    # 容缺 and 告知承诺: materials the applicant asks to supply later or replaces by a pledge.
+    from yiwang.services.gaps import gap_requests_check, gaps_open
+
+    gap_requests = gap_requests_check(
+        materials=materials, uploads=uploads, tolerate=tolerate, pledges=pledges, errors=errors
+    )
     for material in materials:
         if material.fetched:
             continue
         upload = uploads.get(material.pk)
         if upload is None:
-            if material.required:
+            if material.required and material.pk not in gap_requests:
                 errors.add(
                     ("materials", str(material.pk)),
                     _("Upload “%(name)s”.") % {"name": material.name},
@@ -409,6 +429,11 @@ def application_submit(
             errors.add(("materials", str(material.pk)), f"{material.name}: {problem}")
             continue
         checked_uploads[material.pk] = (upload, content_type)
+    # 无证办理: an e-certificate material is never asked for, but the applicant must hold it.
+    from yiwang.services.instant import certificates_missing
+
+    for material, message in certificates_missing(matter=matter, holder=applicant.subject_key, bundle=bundle):
+        errors.add(("materials", str(material.pk)), message)
     errors.raise_if_any()
     now = now or timezone.now()
     limit_days = matter.time_limit_days
@@ -423,12 +448,14 @@ def application_submit(
                 subject_key=applicant.subject_key,
                 data={"matter": matter.code},
                 case_limit=Limit(limit_days, "days") if limit_days else None,
+                parent=bundle.case if bundle is not None else None,  # a step of a bundle (一件事)
                 now=now,
             )
             application = Application.objects.create(
                 case=case,
                 matter=matter,
-                applicant=actor,
+                applicant=owner,
+                window_clerk=actor if on_behalf_of is not None else None,
                 applicant_kind=applicant.kind,
                 subject_key=applicant.subject_key,
                 applicant_name=applicant.name,
@@ -438,6 +465,8 @@ def application_submit(
                 fields_prefilled=filled.filled,
                 submission_key=key,
                 submitted_at=now,
+                bundle=bundle,
+                bundle_step=bundle_step,
             )
             for material in materials:
                 if material.fetched:
@@ -461,6 +490,7 @@ def application_submit(
                         size=upload.size,
                         sha256=digest.hexdigest(),
                     )
+            gaps = gaps_open(application=application, requested=gap_requests, now=now)
             audit_record(
                 actor=actor,
                 action="services.application_submit",
@@ -472,15 +502,22 @@ def application_submit(
                     "fields_prefilled": filled.filled,
                     "fields_total": filled.total,
                     "uploads": len(checked_uploads),
+                    "gaps": {str(gap.material_id): gap.kind for gap in gaps},
                 },
             )
+            if on_behalf_of is not None:
+                window_accept(application=application, clerk=actor)
     except IntegrityError:
         existing = (
-            Application.objects.filter(applicant=actor, submission_key=key).select_related("case").first()
+            Application.objects.filter(applicant=owner, submission_key=key).select_related("case").first()
         )
         if existing is None:
             raise
         return existing
+    if matter.instant_rule:  # 秒批: the rules engine decides now, after the submission is written
+        from yiwang.services.instant import application_instant_decide
+
+        application = application_instant_decide(application=application)
     return application
 
 
@@ -527,6 +564,10 @@ def application_rate(*, application: Application, actor: Any, rating: int, reaso
             target=application,
             after={"rating": rating, "reasons": reasons[:500]},
         )
+        if rating <= Rating.DISSATISFIED:  # 差评: a case for the department to answer
+            from yiwang.services.window import rating_followup_open
+
+            rating_followup_open(application=application, actor=actor, now=now)
     return application
 
 

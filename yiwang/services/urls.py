@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from yiwang.services import views
+from yiwang.services import views, views_bundles, views_gaps, views_window
 
 app_name = "services"
 urlpatterns = [
@@ -22,3 +22,4 @@ urlpatterns = [
     # the catalog's keepers
     path("import/", views.import_catalog, name="import"),
 ]
+urlpatterns += views_bundles.urlpatterns + views_gaps.urlpatterns + views_window.urlpatterns

@@ -24,9 +24,12 @@ from yiwang.core.errors import DomainError, FieldErrors, Forbidden, NotFound
 from yiwang.core.models import Department, Role
 from yiwang.core.services import personal_data_present
 from yiwang.services import cases as states
-from yiwang.services import selectors, services
+from yiwang.services import gaps, selectors, services
+from yiwang.services.bundles import bundle_rows_of, bundles_active
 from yiwang.services.imports import ALL_OR_NOTHING, KEEP_GOOD_ROWS, matters_import
 from yiwang.services.models import FieldKind, MaterialSource, MatterType, Rating
+from yiwang.services.window import application_tracking as window_tracking
+from yiwang.services.window import window_submissions_today
 
 PAGE_SIZE = 20
 PURPOSE_HANDLING = "services: handling the application"
@@ -89,6 +92,7 @@ def index(request):
             "previous_page": page_number - 1 if page_number > 1 else None,
             "next_page": page_number + 1 if page_number < pages else None,
             "catalog_share_percent": round(100 * potential) if potential is not None else None,
+            "bundles": bundles_active(),  # 一件事 (services/bundles.py)
         },
     )
 
@@ -172,6 +176,9 @@ def apply(request, code: str):
         for key, upload in request.FILES.items():
             if key.startswith("m_") and key[2:].isdigit():
                 uploads[int(key[2:])] = upload
+        tolerate, pledges = gaps.gap_choices_from_form(
+            data=request.POST, materials=list(matter.materials.all())
+        )
         try:
             application = services.application_submit(
                 matter=matter,
@@ -179,6 +186,8 @@ def apply(request, code: str):
                 values=sent,
                 uploads=uploads,
                 submission_key=request.POST.get("submission_key", ""),
+                tolerate=tolerate,
+                pledges=pledges,
             )
         except FieldErrors as error:
             for path, message in error.errors:
@@ -209,7 +218,13 @@ def apply(request, code: str):
             "filled": filled,
             "filled_percent": round(100 * filled.share),
             "uploads": [
-                {"material": material, "errors": material_errors.get(str(material.pk), [])}
+                {
+                    "material": material,
+                    "errors": material_errors.get(str(material.pk), []),
+                    **gaps.gap_option(
+                        material=material, matter=matter, data=request.POST if sent is not None else None
+                    ),
+                }
                 for material in materials
                 if material.source == MaterialSource.UPLOAD
             ],
@@ -232,7 +247,9 @@ def mine(request):
         }
         for application in selectors.applications_of(user=request.user)[:200]
     ]
-    return render(request, "services/mine.html", {"rows": rows})
+    return render(
+        request, "services/mine.html", {"rows": rows, "bundle_rows": bundle_rows_of(user=request.user)}
+    )
 
 
 def _values_shown(application, viewer, purpose: str) -> list[tuple[str, str, str]]:
@@ -275,6 +292,9 @@ def application(request, reference: str):
             "rateable": selectors.application_is_rateable(found),
             "withdrawable": found.case.state in (states.SUBMITTED, states.CORRECTION),
             "ratings": Rating.choices,
+            "gaps": gaps.gaps_of(application=found),
+            # Notices sent, each step's deadline, the answer to a bad rating (services/window.py).
+            **window_tracking(application=found),
         },
     )
 
@@ -335,7 +355,14 @@ def handling(request):
     return render(
         request,
         "services/handling.html",
-        {"rows": rows, "page": page, "state": state, "state_choices": state_choices},
+        {
+            "rows": rows,
+            "page": page,
+            "state": state,
+            "state_choices": state_choices,
+            # 一窗受理: what this window clerk accepted today (empty for anyone else).
+            "window_today": window_submissions_today(clerk=request.user)[:50],
+        },
     )
 
 
@@ -356,6 +383,8 @@ def handle(request, case_id: int):
             "values": _values_shown(found, request.user, PURPOSE_HANDLING),
             "materials": list(found.materials.select_related("material")),
             "transitions": case_selectors.case_transitions_available(case=found.case, user=request.user),
+            "gaps": gaps.gaps_of(application=found),
+            "may_verify": gaps.access_gap_verify(request.user, found),
         },
     )
 

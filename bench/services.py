@@ -1,0 +1,448 @@
+"""Benchmark of one-network services: 秒批 end to end under concurrent applicants, catalog search
+over the demo catalog, and the demo auto-fill share.
+
+    .venv/bin/python bench/services.py [--backend both|sqlite|postgres] [--persons 3000]
+        [--applicants 20] [--submissions 5] [--runs 3] [--searches 500] [--mode threads|processes]
+        [--postgres postgres://postgres@127.0.0.1:5432] [--write]
+
+Each backend runs in a child process on a fresh database: SQLite in a temporary YIWANG_VAR_DIR,
+PostgreSQL in a database of its own (`yiwang_bench_services_<pid>`, created and dropped by this
+script). The demo city is built with the demo's own seeds (not timed): `seed --persons N`,
+`exchange_seed`, `certs_seed`, `services_seed` (≥ 1,508 matters), `instant_seed`. Then:
+
+- instant approval (秒批) end to end: --applicants threads, each its own applicant (a citizen
+  owning a flat and holding its 不动产权证书, so the 无证办理 check passes), start together and
+  each submits 不动产登记资料查询 --submissions times through the service function
+  `application_submit` — each thread with its own database connection (Django's per-thread
+  connection), not through HTTP; `--mode processes` forks one process per applicant instead
+  (several CPUs, like a server's workers). The in-process task runner is off
+  (YIWANG_TASK_RUNNER=off): notices are queued, not delivered, during the timings. Timed from the call to its return with the application
+  approved by rule and its certificate issued (auto-fill reads, the 无证办理 check, the case,
+  the rule explained under the department's grants with evidence, the transition, the
+  certificate signed with SM2). The p95 of each run; the median over --runs. Baseline, same
+  runs: the same form of the same department without an instant rule (submission only), so
+  `instant_vs_submit_ratio` is what 秒批 and the certificate add.
+- catalog search: --searches queries (parts of names and pinyin initials) with
+  `selectors.matter_search`, p95 in milliseconds.
+- auto-fill share: `services.autofill_measure` for the demo citizen and the demo enterprise
+  agent over every matter (fields filled from shared data / fields).
+
+Ends with key=value lines (the worse backend for instant_approval_p95_seconds, per backend
+with a suffix). --write replaces this benchmark's section of bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BENCH_DIR.parent
+sys.path.insert(0, str(PROJECT_DIR))
+
+from bench._common import load_average, machine, section_write  # noqa: E402
+
+MATTER = "不动产登记资料查询"
+BASELINE_CODE = "BENCH-BASELINE-0150"
+GOALS = {"instant_approval_p95_seconds": 1.0, "catalog_search_p95_ms": 50.0, "autofill_share": 0.70}
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(round(len(ordered) * 0.95)) - 1)]
+
+
+# --------------------------------------------------------------------------- child: one backend
+
+
+def _build(persons: int) -> None:
+    from django.core.management import call_command
+
+    for command, options in (
+        ("migrate", {"interactive": False, "verbosity": 0}),
+        ("seed", {"persons": persons}),
+        ("exchange_seed", {}),
+        ("certs_seed", {}),
+        ("services_seed", {}),
+        ("instant_seed", {}),
+    ):
+        started = time.perf_counter()
+        call_command(command, **options)
+        print(f"  {command}: {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+
+
+def _applicants(count: int) -> list:
+    """`count` citizens owning a flat, each with a login and the flat's 不动产权证书."""
+    from yiwang.certs.selectors import certificate_held
+    from yiwang.certs.services import certificate_issue
+    from yiwang.core.models import Role, User
+    from yiwang.core.services import user_create
+    from yiwang.registry.models import Person, PropertyOwner
+
+    users = []
+    owners = (
+        PropertyOwner.objects.filter(
+            person__isnull=False, person__user__isnull=True, person__death_date__isnull=True
+        )
+        .exclude(person__phone="")
+        .exclude(person__address="")
+        .select_related("person", "property")
+        .order_by("id")
+    )
+    seen: set[int] = set()
+    for owner in owners:
+        if len(users) == count:
+            break
+        if owner.person_id in seen:
+            continue
+        seen.add(owner.person_id)
+        username = f"bench-applicant-{len(users) + 1:02d}"
+        user = User.objects.filter(username=username).first() or user_create(
+            actor="system:bench",
+            username=username,
+            password="bench-password-1",
+            roles=[(Role.CITIZEN, None, None)],
+        )
+        Person.objects.filter(pk=owner.person_id).update(user=user)
+        person = owner.person
+        if certificate_held(holder=person.id_number, type_code="BDCQZS") is None:
+            unit = owner.property
+            certificate_issue(
+                type_code="BDCQZS",
+                holder=person.id_number,
+                fields={
+                    "unit_number": unit.unit_number,
+                    "address": unit.address,
+                    "use": unit.get_use_display(),
+                    "area": str(unit.area),
+                    "right_kind": "市场化商品房",
+                },
+                actor="system:bench",
+                source="bench",
+            )
+        users.append(user)
+    if len(users) < count:
+        raise SystemExit(f"only {len(users)} property owners without a login: raise --persons")
+    return users
+
+
+def _baseline(matter):
+    """The same matter, form and materials, without 秒批 or a certificate."""
+    from yiwang.services.models import FormField, Material, Matter
+
+    existing = Matter.objects.filter(code=BASELINE_CODE).first()
+    if existing is not None:
+        return existing
+    fields = list(matter.form_fields.all())
+    materials = list(matter.materials.all())
+    matter.pk = None
+    matter.code = BASELINE_CODE
+    matter.instant_rule = ""
+    matter.certificate_type = ""
+    matter.save()
+    for row in fields + materials:
+        row.pk = None
+        row.matter = matter
+    FormField.objects.bulk_create(fields)
+    Material.objects.bulk_create(materials)
+    return matter
+
+
+def _series(matter, user, submissions: int, tag: str, expect_certificate: bool) -> list[tuple[float, str]]:
+    """One applicant submitting `submissions` times, one after the other: (seconds, error)."""
+    from yiwang.services.services import application_submit
+
+    results = []
+    for number in range(submissions):
+        started = time.perf_counter()
+        try:
+            application = application_submit(
+                matter=matter,
+                actor=user,
+                values={"reason": "查询本人不动产登记结果"},
+                submission_key=f"{tag}-{user.pk}-{number}",
+            )
+            ok = bool(application.certificate_number) if expect_certificate else bool(application.pk)
+            error = "" if ok else f"not approved at once: {application.instant_explanation}"
+        except Exception as exception:  # noqa: BLE001 - counted and shown
+            error = repr(exception) or "error"
+        results.append((time.perf_counter() - started, error))
+    return results
+
+
+def _process_work(barrier, queue, matter, user, submissions, tag, expect_certificate) -> None:
+    from django.db import connection
+
+    try:
+        barrier.wait()
+        queue.put(_series(matter, user, submissions, tag, expect_certificate))
+    finally:
+        connection.close()
+
+
+def _round(
+    matter, users, submissions: int, tag: str, expect_certificate: bool, mode: str = "threads"
+) -> tuple[list[float], int]:
+    """Every user in its own thread (or process), each with its own database connection, all
+    started together; each submits `submissions` times. Returns the durations (s) and the number
+    of failures."""
+    from django.db import connection, connections
+
+    results: list[tuple[float, str]] = []
+    if mode == "processes" and len(users) > 1:
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        connections.close_all()  # each process opens its own
+        barrier = context.Barrier(len(users))
+        queue = context.Queue()
+        workers = [
+            context.Process(
+                target=_process_work,
+                args=(barrier, queue, matter, user, submissions, tag, expect_certificate),
+            )
+            for user in users
+        ]
+        for worker in workers:
+            worker.start()
+        for _worker in workers:
+            results += queue.get()
+        for worker in workers:
+            worker.join()
+    else:
+        barrier = threading.Barrier(len(users))
+        lock = threading.Lock()
+
+        def work(user) -> None:
+            try:
+                barrier.wait()
+                done = _series(matter, user, submissions, tag, expect_certificate)
+                with lock:
+                    results.extend(done)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=work, args=(user,)) for user in users]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    failures = [error for _seconds, error in results if error]
+    for error in failures[:3]:
+        print(f"  failure: {error[:300]}", file=sys.stderr)
+    return [seconds for seconds, _error in results], len(failures)
+
+
+def child(args: argparse.Namespace) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yiwang.settings")
+    os.environ.setdefault("YIWANG_FAST_PASSWORD_HASHER", "1")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from yiwang.core.models import User
+    from yiwang.services.models import Matter
+    from yiwang.services.selectors import matter_search
+    from yiwang.services.services import autofill_measure
+
+    started = time.perf_counter()
+    _build(args.persons)
+    print(f"  city built in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    matter = Matter.objects.get(code__startswith="3603-BDCDJ", name=MATTER)
+    assert matter.instant_rule and matter.certificate_type, "instant_seed did not mark the matter"
+    baseline = _baseline(Matter.objects.get(pk=matter.pk))
+    matter = Matter.objects.get(pk=matter.pk)
+    users = _applicants(args.applicants)
+    connection.close()
+    # Warm-up (caches, the search index), not timed.
+    _round(matter, users[:1], 1, "warm", True)
+    _round(baseline, users[:1], 1, "warm-base", False)
+    # One applicant alone, one submission after another: the latency without contention.
+    alone, alone_failed = [], 0
+    for number in range(args.applicants):
+        durations, failed = _round(matter, users[number : number + 1], 1, f"alone{number}", True)
+        alone += durations
+        alone_failed += failed
+    instant_p95, baseline_p95, instant_all, failures = [], [], [], alone_failed
+    for run in range(args.runs):
+        durations, failed = _round(matter, users, args.submissions, f"run{run}", True, args.mode)
+        base, base_failed = _round(baseline, users, args.submissions, f"base{run}", False, args.mode)
+        instant_p95.append(p95(durations))
+        baseline_p95.append(p95(base))
+        instant_all += durations
+        failures += failed + base_failed
+        print(
+            f"  run {run + 1}: 秒批 p50 {statistics.median(durations):.3f} s p95 {instant_p95[-1]:.3f} s; "
+            f"submit only p95 {baseline_p95[-1]:.3f} s; failures {failed + base_failed}",
+            file=sys.stderr,
+            flush=True,
+        )
+    # Catalog search.
+    names = list(Matter.objects.values_list("name", "name_initials"))
+    rng = random.Random(1508)
+    queries = []
+    for _ in range(args.searches):
+        name, initials = rng.choice(names)
+        start = rng.randrange(max(len(name) - 3, 1))
+        queries.append(rng.choice([name[start : start + 3], initials[:4], initials[:5], name[:2]]))
+    matter_search(query="", limit=1)
+    timings = []
+    for query in queries:
+        begun = time.perf_counter()
+        matter_search(query=query, limit=20)
+        timings.append((time.perf_counter() - begun) * 1000)
+    # Auto-fill share on the demo users.
+    filled = fields = 0
+    for username in ("citizen", "enterprise_agent"):
+        result = autofill_measure(user=User.objects.get(username=username))
+        filled += result["filled"]
+        fields += result["fields"]
+    figures = {
+        "backend": connection.vendor,
+        "mode": args.mode,
+        "matters": len(names),
+        "instant_approval_p95_seconds": round(statistics.median(instant_p95), 3),
+        "instant_approval_p50_seconds": round(statistics.median(instant_all), 3),
+        "instant_approval_runs_p95": "/".join(f"{value:.3f}" for value in instant_p95),
+        "instant_approval_alone_p95_seconds": round(p95(alone), 3),
+        "submit_only_p95_seconds": round(statistics.median(baseline_p95), 3),
+        "instant_vs_submit_ratio": round(statistics.median(instant_p95) / statistics.median(baseline_p95), 2),
+        "instant_failures": failures,
+        "catalog_search_p95_ms": round(p95(timings), 2),
+        "catalog_search_p50_ms": round(statistics.median(timings), 2),
+        "autofill_share": round(filled / fields, 4) if fields else 0.0,
+    }
+    print("RESULT " + json.dumps(figures))
+    return 0
+
+
+# --------------------------------------------------------------------------- parent
+
+
+def _postgres(url: str, sql: str) -> None:
+    subprocess.run(["psql", url + "/postgres", "-v", "ON_ERROR_STOP=1", "-qc", sql], check=True)
+
+
+def _run_backend(backend: str, args: argparse.Namespace) -> dict:
+    env = dict(os.environ)
+    var_dir = tempfile.mkdtemp(prefix=f"yiwang-bench-services-{backend}-")
+    env["YIWANG_VAR_DIR"] = var_dir
+    env["YIWANG_NOTICE_DIR"] = os.path.join(var_dir, "notices")
+    env["YIWANG_NOTICE_BACKEND"] = "file"
+    env["YIWANG_TASK_RUNNER"] = "off"  # no background thread (SLA sweeps, notice delivery) in the timings
+    env.pop("DATABASE_URL", None)
+    database = f"yiwang_bench_services_{os.getpid()}"
+    if backend == "postgres":
+        _postgres(args.postgres, f"DROP DATABASE IF EXISTS {database}")
+        _postgres(args.postgres, f"CREATE DATABASE {database}")
+        env["DATABASE_URL"] = f"{args.postgres}/{database}"
+    command = [sys.executable, __file__, "--child", *sys.argv[1:]]
+    print(f"{backend}: building the demo city and measuring …", file=sys.stderr, flush=True)
+    try:
+        output = subprocess.run(
+            command, env=env, check=True, capture_output=False, stdout=subprocess.PIPE, text=True
+        )
+    finally:
+        if backend == "postgres":
+            _postgres(args.postgres, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        subprocess.run(["rm", "-rf", var_dir], check=False)
+    line = next(line for line in output.stdout.splitlines() if line.startswith("RESULT "))
+    return json.loads(line[len("RESULT ") :])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=["both", "sqlite", "postgres"], default="both")
+    parser.add_argument("--persons", type=int, default=3000)
+    parser.add_argument("--applicants", type=int, default=20)
+    parser.add_argument("--submissions", type=int, default=5, help="per applicant and run")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--mode",
+        choices=["threads", "processes"],
+        default="threads",
+        help="concurrent applicants as threads of one process (one GIL) or as processes (like server workers)",
+    )
+    parser.add_argument("--searches", type=int, default=500)
+    parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432", help="server URL, no db")
+    parser.add_argument("--write", action="store_true", help="replace this section of bench/RESULTS.md")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args)
+    load_before = load_average()
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    results = {backend: _run_backend(backend, args) for backend in backends}
+    load_after = load_average()
+    first = results[backends[0]]
+    figures: dict[str, object] = {
+        "backend": ",".join(result["backend"] for result in results.values()),
+        "mode": args.mode,
+        "instant_approval_p95_seconds": max(r["instant_approval_p95_seconds"] for r in results.values()),
+        "catalog_search_p95_ms": max(r["catalog_search_p95_ms"] for r in results.values()),
+        "autofill_share": first["autofill_share"],
+    }
+    for result in results.values():
+        suffix = result["backend"]
+        for key in (
+            "instant_approval_p95_seconds",
+            "instant_approval_p50_seconds",
+            "instant_approval_runs_p95",
+            "instant_approval_alone_p95_seconds",
+            "submit_only_p95_seconds",
+            "instant_vs_submit_ratio",
+            "instant_failures",
+            "catalog_search_p95_ms",
+            "matters",
+        ):
+            figures[f"{key}_{suffix}"] = result[key]
+    figures["load_before_after"] = f"{load_before}/{load_after}"
+    if args.write:
+        rows = [
+            f"| {r['backend']} | {r['matters']:,} | {r['instant_approval_runs_p95']} | "
+            f"{r['instant_approval_p95_seconds']:.3f} | {r['instant_approval_p50_seconds']:.3f} | "
+            f"{r['submit_only_p95_seconds']:.3f} | {r['instant_vs_submit_ratio']} | {r['instant_failures']} | "
+            f"{r['catalog_search_p95_ms']:.1f} | {r['autofill_share']:.1%} |"
+            for r in results.values()
+        ]
+        section_write(
+            "services.py",
+            [
+                "## One-network services (`bench/services.py`)",
+                "",
+                f"{machine()}; {datetime.date.today().isoformat()}; load {load_before} / {load_after}. "
+                f"秒批 of 不动产登记资料查询 end to end (submit → approved by rule → certificate issued), "
+                f"{args.applicants} concurrent applicants ({args.mode}, each its own applicant and database "
+                f"connection, service function `application_submit`), {args.submissions} submissions each "
+                f"per run, median of {args.runs} runs' p95; baseline: the same form without 秒批.",
+                "",
+                "| backend | matters | runs p95 (s) | 秒批 p95 (s) | p50 (s) | submit only p95 (s) | ratio "
+                "| failures | search p95 (ms) | auto-fill |",
+                "|---|---|---|---|---|---|---|---|---|---|",
+                *rows,
+                "",
+                "Goals (issue 6): 秒批 p95 ≤ 1 s; search p95 ≤ 50 ms; auto-fill ≥ 70 %.",
+            ],
+        )
+    for key, value in figures.items():
+        print(f"{key}={value}")
+    met = all(
+        float(figures[key]) <= goal if key != "autofill_share" else float(figures[key]) >= goal
+        for key, goal in GOALS.items()
+    )
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

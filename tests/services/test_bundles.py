@@ -1,0 +1,468 @@
+"""一件事 (bundles) end to end through the API: one submission, the steps released along the
+DAG (in sequence where one depends on another, in parallel where none does), department
+handlers deciding their steps through the case engine, one status, one combined result; a step
+that fails stops what depends on it and nothing else; a double submit makes one bundle; a DAG
+with a cycle is refused naming the steps."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.test import Client
+
+from tests.factories import PASSWORD, PersonFactory, PropertyFactory, UserFactory
+from yiwang.cases.models import Case
+from yiwang.certs.models import Certificate
+from yiwang.certs.seed import certs_seed
+from yiwang.core.errors import Conflict, FieldErrors
+from yiwang.core.models import Department, Role
+from yiwang.services import bundles
+from yiwang.services import cases as states
+from yiwang.services.models import Application, ApplicationMaterial, Bundle, BundleApplication, Matter
+
+pytestmark = pytest.mark.django_db
+
+DEPARTMENTS = ("ZJ", "SW", "BDCDJ", "SCJG", "GA", "RS", "WJ", "YB")
+
+
+def client_for(user) -> Client:
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def post(client: Client, url: str, body: dict):
+    return client.post(url, body, content_type="application/json")
+
+
+@pytest.fixture
+def bundled(world):
+    """The world of tests/services/conftest.py with the certificate types and seals, the demo
+    bundles and their matters (and the sharing grants their forms need), a handler in each of
+    their departments, and a flat for sale by someone else."""
+    certs_seed(samples=False)
+    counts = bundles.bundles_demo_seed()
+    assert counts["bundles"] == 3
+    world.handlers = {
+        code: UserFactory(
+            username=f"{code.lower()}-handler",
+            role=Role.DEPARTMENT_HANDLER,
+            role__department=Department.objects.get(code=code),
+        )
+        for code in DEPARTMENTS
+    }
+    world.seller = PersonFactory(name="王建国")
+    world.for_sale = PropertyFactory(owners=[world.seller])
+    return world
+
+
+def transfer_values(world) -> dict:
+    return {
+        "unit_number": world.for_sale.unit_number,
+        "property_address": world.for_sale.address,
+        "property_area": str(world.for_sale.area),
+        "property_use": "住宅",
+        "seller": world.seller.name,
+        "price": "850000",
+        "tax_amount": "8500",
+    }
+
+
+ENTERPRISE_VALUES = {"business_scope": "日用陶瓷制品制造、销售", "employee_count": "12"}
+
+
+def newborn_values() -> dict:
+    return {
+        "child_name": "李小萌",
+        "child_sex": "女",
+        "child_birth_date": (datetime.date.today() - datetime.timedelta(days=10)).isoformat(),
+        "birth_place": "萍乡市妇幼保健院",
+        "relation": "女",
+        "bank": "中国建设银行",
+    }
+
+
+def submit(user, bundle: str, values: dict, key: str = "k1"):
+    response = post(
+        client_for(user),
+        "/api/services/bundle-applications",
+        {"bundle": bundle, "values": values, "submission_key": key},
+    )
+    assert response.status_code in (200, 201), response.content
+    return response
+
+
+def status(user, reference: str) -> dict:
+    response = client_for(user).get(f"/api/services/bundle-applications/{reference}")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def steps_by_code(body: dict) -> dict[str, dict]:
+    return {step["code"]: step for step in body["steps"]}
+
+
+def decide(world, body: dict, step_code: str, transition: str = "approve", note: str = ""):
+    """The step's department handler accepts it and decides, through /api/cases."""
+    step = steps_by_code(body)[step_code]
+    handler = world.handlers[step["department"]]
+    client = client_for(handler)
+    case_id = Case.objects.get(reference=step["reference"]).pk
+    detail = client.get(f"/api/cases/{case_id}").json()
+    accepted = post(
+        client,
+        f"/api/cases/{case_id}/transitions",
+        {"transition": "accept", "expected_version": detail["version"]},
+    )
+    assert accepted.status_code == 200, accepted.content
+    decided = post(
+        client,
+        f"/api/cases/{case_id}/transitions",
+        {"transition": transition, "expected_version": accepted.json()["version"], "note": note},
+    )
+    assert decided.status_code == 200, decided.content
+    return decided.json()
+
+
+def states_of(body: dict) -> dict[str, str]:
+    return {step["code"]: step["state"] for step in body["steps"]}
+
+
+# --------------------------------------------------------------------------- the three bundles
+
+
+def test_bundles_are_listed_with_their_steps_and_dependencies(bundled):
+    listed = {item["code"]: item for item in Client().get("/api/services/bundles").json()}
+    assert set(listed) == {"bdc-transfer", "enterprise-start", "newborn"}
+    transfer = listed["bdc-transfer"]
+    assert [
+        (s["code"], s["department"], s["depends_on"], s["certificate_type"]) for s in transfer["steps"]
+    ] == [
+        ("filing", "ZJ", [], "SPFBA"),
+        ("tax", "SW", ["filing"], "WSZM"),
+        ("registration", "BDCDJ", ["tax"], "BDCQZS"),
+    ]
+    assert transfer["limit_days"] == 1 + 1 + 3  # promised limits along the chain
+    assert all(not step["depends_on"] for step in listed["enterprise-start"]["steps"])
+    assert listed["enterprise-start"]["limit_days"] == 1  # four in parallel
+    newborn = {s["code"]: s["depends_on"] for s in listed["newborn"]["steps"]}
+    assert newborn == {"birth": [], "household": ["birth"], "medical": ["household"], "card": ["household"]}
+    assert listed["newborn"]["limit_days"] == 1 + 1 + 5
+
+
+def test_the_combined_form_asks_each_field_once_filled_from_shared_data(bundled):
+    form = client_for(bundled.citizen).get("/api/services/bundles/bdc-transfer/form").json()
+    names = [field["name"] for field in form["fields"]]
+    assert len(names) == len(set(names))
+    fields = {field["name"]: field for field in form["fields"]}
+    assert fields["id_number"]["value"] == bundled.person.id_number and not fields["id_number"]["editable"]
+    assert fields["phone"]["prefilled"] and fields["phone"]["steps"] == ["filing", "tax", "registration"]
+    assert fields["tax_amount"]["steps"] == ["tax"] and not fields["tax_amount"]["prefilled"]
+    assert form["total"] == 16 and form["prefilled"] == 9
+    # The certificates the earlier steps issue are fetched by the later steps, never uploaded.
+    fetched = {(item["step"], item["resource"]) for item in form["fetched"]}
+    assert {("tax", "SPFBA"), ("registration", "SPFBA"), ("registration", "WSZM")} <= fetched
+    assert [item["name"] for item in form["uploads"]] == ["房屋买卖合同（纸质签订的可上传）"]
+
+
+def test_property_transfer_runs_in_sequence_to_one_combined_result(bundled):
+    world = bundled
+    created = submit(world.citizen, "bdc-transfer", transfer_values(world))
+    assert created.status_code == 201
+    body = created.json()
+    reference = body["reference"]
+    assert body["state"] == "in_progress"
+    assert states_of(body) == {"filing": "running", "tax": "waiting", "registration": "waiting"}
+    assert steps_by_code(body)["tax"]["waits_for"] == ["filing"]
+    bundle_case = Case.objects.get(reference=reference)
+    assert bundle_case.type_code == states.BUNDLE and bundle_case.department.code == "ZJ"
+    filing = Application.objects.get(bundle__case=bundle_case, bundle_step="filing")
+    assert filing.case.parent_id == bundle_case.pk and filing.matter.department.code == "ZJ"
+    assert filing.values["seller"] == "王建国" and filing.values["id_number"] == world.person.id_number
+
+    decide(world, body, "filing")
+    body = status(world.citizen, reference)
+    assert states_of(body) == {"filing": "approved", "tax": "running", "registration": "waiting"}
+    assert steps_by_code(body)["filing"]["certificate_number"]
+    tax = Application.objects.get(bundle__case=bundle_case, bundle_step="tax")
+    # The filed contract is fetched as an e-certificate, never asked again.
+    assert ApplicationMaterial.objects.filter(application=tax, fetched_from="SPFBA").exists()
+    assert tax.case.parent_id == bundle_case.pk and tax.values["price"] == "850000"
+
+    decide(world, body, "tax")
+    body = status(world.citizen, reference)
+    assert states_of(body) == {"filing": "approved", "tax": "approved", "registration": "running"}
+    decide(world, body, "registration")
+    body = status(world.citizen, reference)
+    assert body["state"] == "completed" and body["closed_at"]
+    assert states_of(body) == {"filing": "approved", "tax": "approved", "registration": "approved"}
+    # One combined result: a certificate from each department.
+    assert [(c["step"], c["type"]) for c in body["certificates"]] == [
+        ("交易备案", "SPFBA"),
+        ("税款缴纳", "WSZM"),
+        ("登记发证", "BDCQZS"),
+    ]
+    title = Certificate.objects.get(number=body["certificates"][2]["number"])
+    assert title.fields["unit_number"] == world.for_sale.unit_number
+    assert Application.objects.filter(bundle__case=bundle_case).count() == 3
+    # The applicant's one status page shows it.
+    page = client_for(world.citizen).get(f"/services/bundles/{reference}/").content.decode()
+    assert 'id="bundle-outcome"' in page and 'data-state="completed"' in page
+    assert f"/certs/c/{title.number}/" in page
+
+
+def test_enterprise_start_runs_its_four_steps_in_parallel(bundled):
+    world = bundled
+    body = submit(world.agent, "enterprise-start", ENTERPRISE_VALUES).json()
+    assert states_of(body) == {
+        "licence": "running",
+        "seal": "running",
+        "tax": "running",
+        "insurance": "running",
+    }
+    bundle_case = Case.objects.get(reference=body["reference"])
+    assert bundle_case.department.code == "ZWFW"  # several departments start together
+    assert {step["department"] for step in body["steps"]} == {"SCJG", "GA", "SW", "RS"}
+    for code in ("seal", "insurance", "licence"):
+        decide(world, body, code)
+        assert status(world.agent, body["reference"])["state"] == "in_progress"
+    decide(world, body, "tax")
+    done = status(world.agent, body["reference"])
+    assert done["state"] == "completed"
+    assert sorted(c["type"] for c in done["certificates"]) == ["DWSBDJ", "GZBA", "SWDJ", "YYZZ"]
+    assert {c["type"]: c for c in done["certificates"]}["YYZZ"]["type_name"] == "营业执照"
+
+
+def test_newborn_releases_medical_insurance_and_card_together_after_the_household(bundled):
+    world = bundled
+    body = submit(world.citizen, "newborn", newborn_values()).json()
+    reference = body["reference"]
+    assert states_of(body) == {
+        "birth": "running",
+        "household": "waiting",
+        "medical": "waiting",
+        "card": "waiting",
+    }
+    decide(world, body, "birth")
+    body = status(world.citizen, reference)
+    assert states_of(body) == {
+        "birth": "approved",
+        "household": "running",
+        "medical": "waiting",
+        "card": "waiting",
+    }
+    decide(world, body, "household")
+    body = status(world.citizen, reference)
+    assert states_of(body) == {
+        "birth": "approved",
+        "household": "approved",
+        "medical": "running",
+        "card": "running",
+    }
+    decide(world, body, "card")
+    assert status(world.citizen, reference)["state"] == "in_progress"
+    decide(world, body, "medical")
+    body = status(world.citizen, reference)
+    assert body["state"] == "completed"
+    assert [c["type"] for c in body["certificates"]] == ["CSYXZM", "HKDJ", "YBCB", "SBK"]
+
+
+# --------------------------------------------------------------------------- failures
+
+
+def test_a_rejected_step_stops_the_later_steps_and_the_applicant_sees_why(bundled):
+    world = bundled
+    body = submit(world.citizen, "bdc-transfer", transfer_values(world)).json()
+    reference = body["reference"]
+    reason = "成交价格明显低于市场评估价，请核实后重新申请"
+    decide(world, body, "filing", transition="reject", note=reason)
+    body = status(world.citizen, reference)
+    assert body["state"] == "failed"
+    assert states_of(body) == {"filing": "failed", "tax": "blocked", "registration": "blocked"}
+    steps = steps_by_code(body)
+    assert steps["filing"]["reason"] == reason
+    assert steps["tax"]["blocked_by"] == "filing" and steps["registration"]["blocked_by"] == "filing"
+    assert "交易备案" in steps["registration"]["label"]
+    assert "交易备案" in body["note"] and reason in body["note"]
+    # The later steps never started: no application, no case in their departments.
+    assert list(
+        Application.objects.filter(bundle__case__reference=reference).values_list("bundle_step", flat=True)
+    ) == ["filing"]
+    page = client_for(world.citizen).get(f"/services/bundles/{reference}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    html = page.content.decode()
+    assert reason in html and 'data-state="blocked"' in html
+    assert "未开始：前序环节未通过（交易备案）" in html
+
+
+def test_newborn_medical_insurance_failing_does_not_stop_the_card(bundled):
+    world = bundled
+    body = submit(world.citizen, "newborn", newborn_values()).json()
+    reference = body["reference"]
+    decide(world, body, "birth")
+    decide(world, status(world.citizen, reference), "household")
+    body = status(world.citizen, reference)
+    decide(world, body, "medical", transition="reject", note="新生儿已在外地参保，不得重复参保")
+    body = status(world.citizen, reference)
+    assert body["state"] == "in_progress"  # the card is still being made
+    assert states_of(body) == {
+        "birth": "approved",
+        "household": "approved",
+        "medical": "failed",
+        "card": "running",
+    }
+    decide(world, body, "card")
+    body = status(world.citizen, reference)
+    assert states_of(body)["card"] == "approved"
+    assert body["state"] == "failed"
+    assert "医保参保" in body["note"] and "重复参保" in body["note"]
+    assert [c["type"] for c in body["certificates"]] == ["CSYXZM", "HKDJ", "SBK"]
+
+
+def test_a_double_submit_makes_one_bundle(bundled):
+    world = bundled
+    first = submit(world.citizen, "bdc-transfer", transfer_values(world), key="same")
+    again = submit(world.citizen, "bdc-transfer", transfer_values(world), key="same")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["reference"] == again.json()["reference"]
+    assert BundleApplication.objects.count() == 1
+    assert Application.objects.filter(bundle__isnull=False).count() == 1
+    # Through the service as well.
+    item = BundleApplication.objects.get()
+    assert (
+        bundles.bundle_submit(
+            bundle=item.bundle, actor=world.citizen, values=transfer_values(world), submission_key="same"
+        )
+        == item
+    )
+
+
+def test_bad_values_refuse_the_whole_submission_naming_the_field(bundled):
+    world = bundled
+    values = transfer_values(world) | {"price": "很多", "nonsense": "x"}
+    values.pop("seller")
+    response = post(
+        client_for(world.citizen),
+        "/api/services/bundle-applications",
+        {"bundle": "bdc-transfer", "values": values, "submission_key": "bad"},
+    )
+    assert response.status_code == 422
+    paths = {item["path"] for item in response.json()["error"]["fields"]}
+    assert paths == {"body.values.price", "body.values.seller", "body.values.nonsense"}
+    assert (
+        not BundleApplication.objects.exists() and not Case.objects.filter(type_code=states.BUNDLE).exists()
+    )
+
+
+def test_withdraw_while_no_step_is_under_review(bundled):
+    world = bundled
+    body = submit(world.agent, "enterprise-start", ENTERPRISE_VALUES, key="w1").json()
+    withdrawn = post(
+        client_for(world.agent), f"/api/services/bundle-applications/{body['reference']}/withdraw", {}
+    )
+    assert withdrawn.status_code == 200 and withdrawn.json()["state"] == "withdrawn"
+    assert set(
+        Application.objects.filter(bundle__case__reference=body["reference"]).values_list(
+            "case__state", flat=True
+        )
+    ) == {states.WITHDRAWN}
+    second = submit(world.agent, "enterprise-start", ENTERPRISE_VALUES, key="w2").json()
+    step = steps_by_code(second)["seal"]
+    case = Case.objects.get(reference=step["reference"])
+    from yiwang.cases.services import case_transition
+
+    case_transition(case=case, transition="accept", actor=world.handlers["GA"], expected_version=case.version)
+    refused = post(
+        client_for(world.agent), f"/api/services/bundle-applications/{second['reference']}/withdraw", {}
+    )
+    assert refused.status_code == 409
+    with pytest.raises(Conflict):
+        bundles.bundle_withdraw(
+            bundle_application=BundleApplication.objects.get(case__reference=second["reference"]),
+            actor=world.agent,
+        )
+
+
+def test_only_the_applicant_sees_the_bundle(bundled):
+    world = bundled
+    body = submit(world.citizen, "bdc-transfer", transfer_values(world)).json()
+    assert (
+        client_for(world.agent).get(f"/api/services/bundle-applications/{body['reference']}").status_code
+        == 404
+    )
+    assert client_for(world.agent).get(f"/services/bundles/{body['reference']}/").status_code == 404
+    assert Client().get(f"/api/services/bundle-applications/{body['reference']}").status_code == 401
+    mine = client_for(world.citizen).get("/api/services/bundle-applications").json()
+    assert [item["reference"] for item in mine] == [body["reference"]]
+
+
+# --------------------------------------------------------------------------- the DAG as data
+
+
+def _steps(*pairs):
+    matters = list(Matter.objects.filter(code__startswith="3603-YJS-XSE").order_by("code"))
+    return [
+        {"code": code, "name": code, "matter": matters[index], "depends_on": list(depends)}
+        for index, (code, depends) in enumerate(pairs)
+    ]
+
+
+def test_a_cycle_is_refused_naming_the_steps(bundled):
+    with pytest.raises(FieldErrors) as refused:
+        bundles.bundle_write(
+            code="loop",
+            name="循环",
+            steps=_steps(("a", ()), ("b", ("a", "c")), ("c", ("b",))),
+            actor="test",
+        )
+    messages = dict(refused.value.errors)
+    assert ("steps", 1, "depends_on") in messages and ("steps", 2, "depends_on") in messages
+    assert "“b”" in messages[("steps", 1, "depends_on")] and "cycle" in messages[("steps", 1, "depends_on")]
+    assert not Bundle.objects.filter(code="loop").exists()
+
+
+def test_unknown_steps_and_inactive_matters_are_refused_naming_the_step(bundled):
+    with pytest.raises(FieldErrors) as refused:
+        bundles.bundle_write(code="x", name="x", steps=_steps(("a", ("nope",)), ("a", ())), actor="test")
+    messages = dict(refused.value.errors)
+    assert "“nope”" in messages[("steps", 0, "depends_on")]
+    assert "twice" in messages[("steps", 1, "code")]
+    Matter.objects.filter(code="3603-YJS-XSE-01").update(is_active=False)
+    with pytest.raises(FieldErrors) as refused:
+        bundles.bundle_write(code="x", name="x", steps=_steps(("a", ()), ("b", ("a",))), actor="test")
+    assert "not active" in dict(refused.value.errors)[("steps", 0, "matter")]
+
+
+def test_the_seed_is_idempotent(bundled):
+    again = bundles.bundles_demo_seed()
+    assert (
+        again["matters_created"],
+        again["matters_updated"],
+        again["bundles_changed"],
+        again["grants"],
+    ) == (
+        0,
+        0,
+        0,
+        0,
+    )
+    assert Bundle.objects.count() == 3
+
+
+def test_a_window_clerk_submits_a_bundle_for_an_applicant(bundled):
+    from yiwang.services.window import applicant_at_window
+
+    world = bundled
+    applicant = applicant_at_window(clerk=world.clerk, subject_key=world.person.id_number)
+    item = bundles.bundle_submit(
+        bundle=Bundle.objects.get(code="newborn"),
+        actor=world.clerk,
+        values=newborn_values(),
+        submission_key="window-1",
+        on_behalf_of=applicant,
+    )
+    assert item.applicant == world.citizen and item.window_clerk == world.clerk
+    first = Application.objects.get(bundle=item, bundle_step="birth")
+    assert first.window_clerk == world.clerk and first.applicant == world.citizen
+    # The applicant follows it as their own.
+    assert status(world.citizen, item.case.reference)["steps"][0]["state"] == "running"
