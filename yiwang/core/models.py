@@ -17,7 +17,8 @@ class DivisionLevel(models.IntegerChoices):
 
 class Division(models.Model):
     """行政区划. Codes follow the statistical division codes (GB/T 2260 for the first six
-    digits): city 4 digits (3603), county 6 (360302), town 9 (360302001), village 12."""
+    digits): city 4 digits (3603), county 6 (360302), town 9 (360302001), village 12. A place
+    outside the city (`is_outside_city`) is a county's 6-digit code at the top level."""
 
     code = models.CharField(_("code"), max_length=12, primary_key=True)
     name = models.CharField(_("name"), max_length=64)
@@ -30,6 +31,10 @@ class Division(models.Model):
     is_synthetic = models.BooleanField(
         _("synthetic"), default=False, help_text=_("Generated for the demo city, not an official code.")
     )
+    # A county elsewhere in China (its real GB/T 2260 code) that is the 户籍 of people living
+    # here on a residence permit (随迁子女 and their parents). Held at the top level with no
+    # parent, so whatever walks the city's counties, towns and villages never meets it.
+    is_outside_city = models.BooleanField(_("outside the city"), default=False)
 
     class Meta:
         ordering = ["code"]
