@@ -39,12 +39,26 @@ SUBJECT_ALIAS = "s"
 SUBJECTS_MARK = "__yiwang_rules_subjects__"
 
 
+KEY_PREFIX = "_key_"
+
+
 @dataclass(frozen=True)
 class Relation:
     """Where a resource's rows are in the database the query runs on: a table name or a SELECT
-    (in the dialect the query is rendered for), exposing the resource's fields as columns."""
+    (in the dialect the query is rendered for), exposing the resource's fields as columns.
+
+    `keys`: (field, key space) pairs for the fields that also have an integer *key column*,
+    `_key_<field>`: one integer per distinct value of the key space (persons' ID numbers,
+    household numbers …), the same in every relation of the same database — equal integers
+    exactly when the texts are equal. Over the whole population, a link whose both ends have
+    key columns of the same space is joined and grouped on the integers (the DuckDB mirror
+    file has them: dense integers group by array index instead of hashing text)."""
 
     sql: str
+    keys: tuple[tuple[str, str], ...] = ()
+
+    def key_space(self, field: str) -> str | None:
+        return dict(self.keys).get(field)
 
     def expression(self, alias: str, dialect: str) -> exp.Expression:
         text = self.sql.strip()
@@ -79,7 +93,8 @@ class _Compiler:
         self.parameters = parameters
         self.on = on
         self.dialect = dialect
-        self.joins: list[tuple[str, exp.Expression]] = []  # (alias, subquery)
+        self.joins: list[tuple[str, exp.Expression, bool]] = []  # (alias, subquery, on key columns)
+        self.twins = False  # the aggregate being built joins on integer key columns
         self.subjects: list[str] | None = None
         self._last_query: exp.Select | None = None
 
@@ -171,14 +186,16 @@ class _Compiler:
                     this=exp.column(clause["field"].split(".")[1], "x0"), expression=self.value(value)
                 )
             )
-        # The rows of the source first, filtered; then the walk up to the subject.
+        # The rows of the source first, filtered; then the walk up to the subject. Over the
+        # whole population, on integer key columns when every link on the way has them.
         hops = self._hops(source)
+        self.twins = self.subjects is None and self._keyed(source)
         if hops and self.subjects is None:
             # Over the whole population, aggregate at the source first, by the field linking it
             # to the next source, then add the partial results up along the links (sum of sums,
             # sum of counts, min of mins, max of maxes): the long table is grouped by one of its
             # own columns, in one scan, before any join.
-            link = exp.column(source.via[2], "x0")
+            link = self.link(source.via[2], "x0")
             partial = exp.select(link.as_("k"), measure.as_("v")).from_(
                 self.relations[source.resource].expression("x0", self.dialect)
             )
@@ -188,14 +205,14 @@ class _Compiler:
             query = exp.select().from_(
                 exp.Subquery(this=partial, alias=exp.TableAlias(this=exp.to_identifier("x0")))
             )
-            start_field = "k"
+            start_field, from_partial = "k", True
             combine = {"sum": exp.Sum, "count": exp.Sum, "min": exp.Min, "max": exp.Max}[name]
             measure = combine(this=exp.column("v", "x0"))
             filters = []
         else:
             query = exp.select().from_(self.relations[source.resource].expression("x0", self.dialect))
-            start_field = source.via[2] if source.via else ""
-        subject_key = self._walk(query, source, start_field)
+            start_field, from_partial = (source.via[2] if source.via else ""), False
+        subject_key = self._walk(query, source, start_field, partial=from_partial)
         query = self._last_query
         query = query.select(subject_key.as_("subject"), measure.as_("v"))
         if self.subjects is not None:
@@ -205,7 +222,7 @@ class _Compiler:
         if filters:
             query = query.where(exp.and_(*filters))
         query = query.group_by(subject_key.copy())
-        self.joins.append((alias, query))
+        self.joins.append((alias, query, self.twins))
         result: exp.Expression = exp.column("v", alias)
         if name in ("sum", "count"):
             result = exp.Coalesce(this=result, expressions=[exp.Literal.number(0)])
@@ -222,30 +239,62 @@ class _Compiler:
             current = self.definition.sources[other_name]
         return hops
 
-    def _walk(self, query: exp.Select, source, start_field: str) -> exp.Expression:
+    def link(self, field: str, alias: str) -> exp.Column:
+        """A link column: its integer key column when the aggregate being built uses them."""
+        return exp.column(f"{KEY_PREFIX}{field}" if self.twins else field, alias)
+
+    def _links(self, source) -> list[tuple[tuple[str, str], tuple[str, str]]]:
+        """The (resource, field) pairs joined on the way from `source` to the subject, the
+        subject's own key last (the same walk as _walk)."""
+        definition = self.definition
+        subject = definition.sources[definition.subject]
+        end = (subject.resource, subject.key)
+        pairs, current = [], source
+        while True:
+            if current.subject:
+                return [*pairs, ((current.resource, current.subject), end)]
+            other_name, other_field, own_field = current.via
+            if other_name == definition.subject:
+                return [*pairs, ((current.resource, own_field), end)]
+            other = definition.sources[other_name]
+            pairs.append(((current.resource, own_field), (other.resource, other_field)))
+            current = other
+
+    def _keyed(self, source) -> bool:
+        """Whether every link from `source` to the subject joins two key columns of one space."""
+        for (left_resource, left_field), (right_resource, right_field) in self._links(source):
+            left = self.relations[left_resource].key_space(left_field)
+            if left is None or left != self.relations[right_resource].key_space(right_field):
+                return False
+        return True
+
+    def _walk(self, query: exp.Select, source, start_field: str, *, partial: bool = False) -> exp.Expression:
         """Join each source on the way from `source` (as x0) to the subject; returns the
-        expression of the subject's key. `start_field` is x0's column holding the link."""
+        expression of the subject's key. `start_field` is x0's column holding the link (the
+        partial aggregate's own column `k` when `partial`)."""
         current_alias, current = "x0", source
         own_field = start_field
         hop = 0
         while True:
             if current.subject:
                 self._last_query = query
-                return exp.column(current.subject, current_alias)
+                return self.link(current.subject, current_alias)
             other_name, other_field, _own = current.via
             if current_alias != "x0":
                 own_field = _own
             other = self.definition.sources[other_name]
             hop += 1
             other_alias = f"x{hop}"
+            if partial and current_alias == "x0":
+                own = exp.column(own_field, current_alias)
+            else:
+                own = self.link(own_field, current_alias)
             if other_name == self.definition.subject:
                 self._last_query = query
-                return exp.column(own_field, current_alias)
+                return own
             query = query.join(
                 self.relations[other.resource].expression(other_alias, self.dialect),
-                on=exp.EQ(
-                    this=exp.column(other_field, other_alias), expression=exp.column(own_field, current_alias)
-                ),
+                on=exp.EQ(this=self.link(other_field, other_alias), expression=own),
             )
             current_alias, current = other_alias, other
 
@@ -285,13 +334,11 @@ class _Compiler:
             )
         amount = self.value(definition.amount) if definition.amount else exp.Literal.number(0)
         inner = inner.select(amount.as_("amount_if_eligible"))
-        for alias, query in self.joins:
+        for alias, query, twins in self.joins:
+            key = f"{KEY_PREFIX}{subject_source.key}" if twins else subject_source.key
             inner = inner.join(
                 exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier(alias))),
-                on=exp.EQ(
-                    this=exp.column("subject", alias),
-                    expression=exp.column(subject_source.key, SUBJECT_ALIAS),
-                ),
+                on=exp.EQ(this=exp.column("subject", alias), expression=exp.column(key, SUBJECT_ALIAS)),
                 join_type="left",
             )
         if subjects is not None:

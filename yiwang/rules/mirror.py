@@ -327,6 +327,23 @@ _DUCK_TYPES = {
     "boolean": "BOOLEAN",
 }
 DUCK_STATE = "mirror_state"
+# Bumped when the file's tables change shape: a copy of another format is made again whole.
+DUCK_FORMAT = 2
+# Key spaces: the subject types whose keys (ID numbers, household numbers, USCCs, property unit
+# numbers) get integer key columns in the file. A record-backed feed's subject field holds keys
+# of its subject type (the catalog says so); the registry's fields holding keys are these.
+KEY_SPACES = ("person", "household", "enterprise", "property")
+REGISTRY_KEYS = {
+    "person": {"id_number": "person"},
+    "household": {"number": "household", "head_id_number": "person"},
+    "household_member": {"household_number": "household", "id_number": "person"},
+    "enterprise": {"uscc": "enterprise"},
+    "property": {"unit_number": "property"},
+    "property_owner": {"unit_number": "property", "owner_id_number": "person", "owner_uscc": "enterprise"},
+}
+# DuckDB groups by an integer column through an array instead of a hash table when the
+# column's range is below 2^bits: ID-number keys of a city of 1M people (20 bits) qualify.
+DUCK_PERFECT_HASH_BITS = 22
 
 
 def _duck_columns(resource) -> list[tuple[str, str]]:
@@ -343,6 +360,58 @@ def _duck_columns(resource) -> list[tuple[str, str]]:
         if kind == "decimal":
             columns.append((f"{name}_fen", "BIGINT"))
     return columns
+
+
+def duckdb_keys(resource) -> list[tuple[str, str]]:
+    """(field, key space) of the resource's fields that get integer key columns in the file."""
+    if resource.backing:
+        return sorted(REGISTRY_KEYS.get(resource.backing, {}).items())
+    kinds = dict(_fields(resource))
+    if resource.subject_type in KEY_SPACES and kinds.get(resource.subject_field) == "string":
+        return [(resource.subject_field, resource.subject_type)]
+    return []
+
+
+def _duck_signature(resource, signature: str) -> str:
+    """What the file's copy of a resource was made from: the platform mirror's signature (or
+    the registry backing), the key columns, the file format."""
+    keys = ",".join(f"{field}:{space}" for field, space in duckdb_keys(resource))
+    return f"{signature};keys={keys};format={DUCK_FORMAT}"
+
+
+def _duck_keyed_insert(duck, table: str, staging: str, names: list[str], keys: list[tuple[str, str]]) -> None:
+    """Insert the staged rows into `table` with their key columns: each key space is a
+    dictionary (`keys_<space>`: value → integer) that only grows, so the integers already in
+    the file stay valid; new values are numbered after the largest (in text order)."""
+    from yiwang.rules.compiler import KEY_PREFIX
+
+    joins, ids = [], []
+    for position, (field, space) in enumerate(keys):
+        dictionary = f"keys_{space}"
+        duck.execute(f"CREATE TABLE IF NOT EXISTS {dictionary} (value VARCHAR NOT NULL, id INTEGER NOT NULL)")
+        base = duck.execute(f"SELECT COALESCE(MAX(id), 0) FROM {dictionary}").fetchone()[0]
+        duck.execute(
+            f"INSERT INTO {dictionary} SELECT value, {int(base)} + CAST(row_number() OVER (ORDER BY value) AS INTEGER) "
+            f"FROM (SELECT DISTINCT {field} AS value FROM {staging} WHERE {field} IS NOT NULL "
+            f"EXCEPT SELECT value FROM {dictionary}) t"
+        )
+        joins.append(f"LEFT JOIN {dictionary} k{position} ON k{position}.value = s.{field}")
+        ids.append(f"k{position}.id AS {KEY_PREFIX}{field}")
+    duck.execute(
+        f"INSERT INTO {table} SELECT {', '.join([*(f's.{name}' for name in names), *ids])} "
+        f"FROM {staging} s {' '.join(joins)}"
+    )
+
+
+def _duck_create(duck, table: str, columns: list[tuple[str, str]], keys: list[tuple[str, str]]) -> None:
+    from yiwang.rules.compiler import KEY_PREFIX
+
+    duck.execute(f"DROP TABLE IF EXISTS {table}")
+    duck.execute(
+        f"CREATE TABLE {table} ("
+        + ", ".join([*(f"{n} {t}" for n, t in columns), *(f"{KEY_PREFIX}{f} INTEGER" for f, _s in keys)])
+        + ")"
+    )
 
 
 def _duck_load(duck, table: str, columns: list[tuple[str, str]], chunks: Iterable[list[tuple]]) -> int:
@@ -367,6 +436,11 @@ def _duck_load(duck, table: str, columns: list[tuple[str, str]], chunks: Iterabl
     finally:
         os.unlink(path)
     return count
+
+
+def _duck_stage(duck, staging: str, columns: list[tuple[str, str]]) -> None:
+    duck.execute(f"DROP TABLE IF EXISTS {staging}")
+    duck.execute(f"CREATE TEMP TABLE {staging} ({', '.join(f'{n} {t}' for n, t in columns)})")
 
 
 def _platform_rows(sql: str) -> Iterable[list[tuple]]:
@@ -409,23 +483,28 @@ def duckdb_refresh(
                 f"SELECT resource_id, signature, batch_id FROM {DUCK_STATE} WHERE resource_code = ?",
                 [resource.code],
             ).fetchone()
+            keys = duckdb_keys(resource)
+            staging = f"{table}_new"
             if resource.backing:
-                if exists and not registry:
+                signature = _duck_signature(resource, resource.backing)
+                if exists and not registry and found is not None and found[1] == signature:
                     report[resource.code] = {"rows": 0, "seconds": 0.0, "mode": "kept"}
                     continue
                 duck.execute("BEGIN")
-                duck.execute(f"DROP TABLE IF EXISTS {table}")
-                duck.execute(f"CREATE TABLE {table} ({', '.join(f'{n} {t}' for n, t in columns)})")
+                _duck_create(duck, table, columns, keys)
+                _duck_stage(duck, staging, columns)
                 rows = _duck_load(
                     duck,
-                    table,
+                    staging,
                     columns,
                     _platform_rows(f"SELECT {names} FROM ({_registry_sql(resource.backing)}) t"),
                 )
+                _duck_keyed_insert(duck, table, staging, [n for n, _t in columns], keys)
+                duck.execute(f"DROP TABLE {staging}")
                 duck.execute(f"DELETE FROM {DUCK_STATE} WHERE resource_code = ?", [resource.code])
                 duck.execute(
                     f"INSERT INTO {DUCK_STATE} VALUES (?, ?, ?, ?, ?)",
-                    [resource.code, resource.pk, resource.backing, 0, _now()],
+                    [resource.code, resource.pk, signature, 0, _now()],
                 )
                 duck.execute("COMMIT")
                 report[resource.code] = {
@@ -438,9 +517,10 @@ def duckdb_refresh(
                 mirror_build(resource)
             state = mirror_states()[resource.code]
             source = mirror_table(resource.code)
-            incremental = (
-                exists and found is not None and found[0] == resource.pk and found[1] == state.signature
-            )
+            signature = _duck_signature(resource, state.signature)
+            incremental = exists and found is not None and found[0] == resource.pk and found[1] == signature
+            all_columns = [("_record_id", "BIGINT"), ("_batch_id", "BIGINT"), *columns]
+            all_names = [n for n, _t in all_columns]
             duck.execute("BEGIN")
             if incremental:
                 since = int(found[2])
@@ -453,41 +533,28 @@ def duckdb_refresh(
                     }
                     continue
                 selected = f"SELECT _record_id, _batch_id, {names} FROM {source} WHERE _batch_id > {since}"
-                staging = f"{table}_new"
-                duck.execute(f"DROP TABLE IF EXISTS {staging}")
-                duck.execute(
-                    f"CREATE TEMP TABLE {staging} (_record_id BIGINT, _batch_id BIGINT, "
-                    + ", ".join(f"{n} {t}" for n, t in columns)
-                    + ")"
-                )
-                rows = _duck_load(
-                    duck,
-                    staging,
-                    [("_record_id", "BIGINT"), ("_batch_id", "BIGINT"), *columns],
-                    _platform_rows(selected),
-                )
+                _duck_stage(duck, staging, all_columns)
+                rows = _duck_load(duck, staging, all_columns, _platform_rows(selected))
                 duck.execute(f"DELETE FROM {table} WHERE _record_id IN (SELECT _record_id FROM {staging})")
-                duck.execute(f"INSERT INTO {table} SELECT * FROM {staging}")
+                _duck_keyed_insert(duck, table, staging, all_names, keys)
                 duck.execute(f"DROP TABLE {staging}")
                 mode = "incremental"
             else:
-                duck.execute(f"DROP TABLE IF EXISTS {table}")
-                duck.execute(
-                    f"CREATE TABLE {table} (_record_id BIGINT, _batch_id BIGINT, "
-                    + ", ".join(f"{n} {t}" for n, t in columns)
-                    + ")"
-                )
+                _duck_create(duck, table, all_columns, keys)
+                _duck_stage(duck, staging, all_columns)
                 rows = _duck_load(
                     duck,
-                    table,
-                    [("_record_id", "BIGINT"), ("_batch_id", "BIGINT"), *columns],
+                    staging,
+                    all_columns,
                     _platform_rows(f"SELECT _record_id, _batch_id, {names} FROM {source}"),
                 )
+                _duck_keyed_insert(duck, table, staging, all_names, keys)
+                duck.execute(f"DROP TABLE {staging}")
                 mode = "full"
             duck.execute(f"DELETE FROM {DUCK_STATE} WHERE resource_code = ?", [resource.code])
             duck.execute(
                 f"INSERT INTO {DUCK_STATE} VALUES (?, ?, ?, ?, ?)",
-                [resource.code, resource.pk, state.signature, state.batch_id, _now()],
+                [resource.code, resource.pk, signature, state.batch_id, _now()],
             )
             duck.execute("COMMIT")
             report[resource.code] = {"rows": rows, "seconds": time.perf_counter() - started, "mode": mode}
@@ -499,14 +566,30 @@ def duckdb_refresh(
 def duckdb_relations(codes: Iterable[str], duck) -> dict[str, Any]:
     """Relations for these resources in an open DuckDB mirror connection. Raises LookupError
     naming the resources the file lacks."""
-    from yiwang.rules.compiler import Relation
+    from yiwang.exchange.models import Resource
+    from yiwang.rules.compiler import KEY_PREFIX, Relation
 
     codes = list(codes)
     present = {row[0] for row in duck.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     missing = [code for code in codes if duckdb_table(code) not in present]
     if missing:
         raise LookupError(f"the DuckDB mirror lacks {missing}; run `yiwang rules_mirror --duckdb`")
-    return {code: Relation(duckdb_table(code)) for code in codes}
+    columns: dict[str, set[str]] = {}
+    for table, column in duck.execute(
+        "SELECT table_name, column_name FROM information_schema.columns"
+    ).fetchall():
+        columns.setdefault(table, set()).add(column)
+    relations = {}
+    for resource in Resource.objects.filter(code__in=codes).prefetch_related("fields"):
+        table = duckdb_table(resource.code)
+        # The key columns the copy has (a copy made before they existed has none: text joins).
+        keys = tuple(
+            (field, space)
+            for field, space in duckdb_keys(resource)
+            if f"{KEY_PREFIX}{field}" in columns.get(table, set())
+        )
+        relations[resource.code] = Relation(table, keys=keys)
+    return relations
 
 
 def duckdb_behind(codes: Iterable[str], duck) -> list[str]:

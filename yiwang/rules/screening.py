@@ -69,9 +69,10 @@ class _Target:
         if self.target == "duckdb":
             import duckdb
 
-            from yiwang.rules.mirror import duckdb_default_path
+            from yiwang.rules.mirror import DUCK_PERFECT_HASH_BITS, duckdb_default_path
 
             self.duck = duckdb.connect(str(self.duckdb_path or duckdb_default_path()), read_only=True)
+            self.duck.execute(f"SET perfect_ht_threshold = {DUCK_PERFECT_HASH_BITS}")
         return self
 
     def __exit__(self, *exc) -> None:
