@@ -245,7 +245,8 @@ def mine(request):
             "state_label": case_selectors.case_state_label(application.case),
             "rateable": selectors.application_is_rateable(application),
         }
-        for application in selectors.applications_of(user=request.user)[:200]
+        # A bundle's steps are listed with their bundle (bundle_mine.html), not again here.
+        for application in selectors.applications_of(user=request.user).filter(bundle__isnull=True)[:200]
     ]
     return render(
         request, "services/mine.html", {"rows": rows, "bundle_rows": bundle_rows_of(user=request.user)}
