@@ -19,6 +19,7 @@ from yiwang.core.errors import Conflict, FieldErrors
 from yiwang.core.models import Department, Role
 from yiwang.services import bundles
 from yiwang.services import cases as states
+from yiwang.services.bundles_feeds import birth_record_push
 from yiwang.services.models import Application, ApplicationMaterial, Bundle, BundleApplication, Matter
 
 pytestmark = pytest.mark.django_db
@@ -54,33 +55,30 @@ def bundled(world):
     }
     world.seller = PersonFactory(name="王建国")
     world.for_sale = PropertyFactory(owners=[world.seller])
+    # The hospital reported the citizen's daughter, born ten days ago (the father in her household).
+    world.father = PersonFactory(name="赵志强", sex="M", division=world.person.division)
+    world.birth = birth_record_push(
+        mother=world.person,
+        father=world.father,
+        child_sex="F",
+        birth_date=datetime.date.today() - datetime.timedelta(days=10),
+        hospital="萍乡市妇幼保健院",
+    )
     return world
 
 
 def transfer_values(world) -> dict:
-    return {
-        "unit_number": world.for_sale.unit_number,
-        "property_address": world.for_sale.address,
-        "property_area": str(world.for_sale.area),
-        "property_use": "住宅",
-        "seller": world.seller.name,
-        "price": "850000",
-        "tax_amount": "8500",
-    }
+    """What the buyer types: the unit number (the property and the seller are read by it), the
+    price and the tax declared."""
+    return {"unit_number": world.for_sale.unit_number, "price": "850000", "tax_amount": "8500"}
 
 
 ENTERPRISE_VALUES = {"business_scope": "日用陶瓷制品制造、销售", "employee_count": "12"}
 
 
 def newborn_values() -> dict:
-    return {
-        "child_name": "李小萌",
-        "child_sex": "女",
-        "child_birth_date": (datetime.date.today() - datetime.timedelta(days=10)).isoformat(),
-        "birth_place": "萍乡市妇幼保健院",
-        "relation": "女",
-        "bank": "中国建设银行",
-    }
+    """What the parent types: the child's name, the relation to the head, the bank."""
+    return {"child_name": "李小萌", "relation": "女", "bank": "中国建设银行"}
 
 
 def submit(user, bundle: str, values: dict, key: str = "k1"):
@@ -159,7 +157,34 @@ def test_the_combined_form_asks_each_field_once_filled_from_shared_data(bundled)
     assert fields["id_number"]["value"] == bundled.person.id_number and not fields["id_number"]["editable"]
     assert fields["phone"]["prefilled"] and fields["phone"]["steps"] == ["filing", "tax", "registration"]
     assert fields["tax_amount"]["steps"] == ["tax"] and not fields["tax_amount"]["prefilled"]
-    assert form["total"] == 16 and form["prefilled"] == 9
+    # Before the buyer typed the unit number only their own data is filled.
+    assert form["keys"] == ["unit_number"]
+    assert form["total"] == 18 and form["prefilled"] == 9
+    # The unit number leads to the property, its owner (the seller) and the seller's certificate
+    # number, read from the 不动产登记 register; only the price and the tax are left to type.
+    unit = bundled.for_sale.unit_number
+    form = (
+        client_for(bundled.citizen).get(f"/api/services/bundles/bdc-transfer/form?unit_number={unit}").json()
+    )
+    fields = {field["name"]: field for field in form["fields"]}
+    assert form["total"] == 18 and form["prefilled"] == 15 and form["share"] >= 0.7
+    assert [name for name, f in fields.items() if not f["prefilled"]] == [
+        "unit_number",
+        "price",
+        "tax_amount",
+    ]
+    assert fields["seller"]["value"] == "王建国" and fields["seller"]["source"] == "ga.persons.name"
+    assert fields["seller_id_number"]["source"] == "bdcdj.property_owners.owner_id_number"
+    assert fields["seller_id_number"]["value"] != bundled.seller.id_number  # someone else's: masked
+    assert fields["seller_id_number"]["value"][-4:] == bundled.seller.id_number[-4:]
+    assert (
+        fields["property_address"]["value"] == bundled.for_sale.address
+        and not fields["property_address"]["editable"]
+    )
+    assert fields["property_use"]["value"] == "residential"
+    # The certificate number is closed: only the registration centre's step reads (and asks) it.
+    assert fields["seller_certificate_number"]["steps"] == ["registration"]
+    assert fields["seller_certificate_number"]["value"] == bundled.for_sale.certificate_number
     # The certificates the earlier steps issue are fetched by the later steps, never uploaded.
     fetched = {(item["step"], item["resource"]) for item in form["fetched"]}
     assert {("tax", "SPFBA"), ("registration", "SPFBA"), ("registration", "WSZM")} <= fetched
@@ -180,6 +205,8 @@ def test_property_transfer_runs_in_sequence_to_one_combined_result(bundled):
     filing = Application.objects.get(bundle__case=bundle_case, bundle_step="filing")
     assert filing.case.parent_id == bundle_case.pk and filing.matter.department.code == "ZJ"
     assert filing.values["seller"] == "王建国" and filing.values["id_number"] == world.person.id_number
+    assert filing.values["seller_id_number"] == world.seller.id_number
+    assert filing.values["property_address"] == world.for_sale.address
 
     decide(world, body, "filing")
     body = status(world.citizen, reference)
@@ -339,8 +366,8 @@ def test_a_double_submit_makes_one_bundle(bundled):
 
 def test_bad_values_refuse_the_whole_submission_naming_the_field(bundled):
     world = bundled
-    values = transfer_values(world) | {"price": "很多", "nonsense": "x"}
-    values.pop("seller")
+    values = transfer_values(world) | {"price": "很多", "nonsense": "x", "seller": "张三"}
+    values.pop("tax_amount")
     response = post(
         client_for(world.citizen),
         "/api/services/bundle-applications",
@@ -348,7 +375,29 @@ def test_bad_values_refuse_the_whole_submission_naming_the_field(bundled):
     )
     assert response.status_code == 422
     paths = {item["path"] for item in response.json()["error"]["fields"]}
-    assert paths == {"body.values.price", "body.values.seller", "body.values.nonsense"}
+    assert paths == {"body.values.price", "body.values.tax_amount", "body.values.nonsense"}
+    # A unit the register does not know is named as such, not as six empty fields.
+    values = transfer_values(world) | {"unit_number": "360302001001GB00001F00010001"}
+    response = post(
+        client_for(world.citizen),
+        "/api/services/bundle-applications",
+        {"bundle": "bdc-transfer", "values": values, "submission_key": "bad2"},
+    )
+    assert response.status_code == 422
+    errors = response.json()["error"]["fields"]
+    assert {item["path"] for item in errors} == {"body.values.unit_number"}
+    assert "共享数据中没有" in errors[0]["message"]
+    # The buyer cannot buy their own flat.
+    values = transfer_values(world) | {"unit_number": world.flat.unit_number}
+    response = post(
+        client_for(world.citizen),
+        "/api/services/bundle-applications",
+        {"bundle": "bdc-transfer", "values": values, "submission_key": "bad3"},
+    )
+    assert response.status_code == 422
+    errors = response.json()["error"]["fields"]
+    assert [item["path"] for item in errors] == ["body.values.unit_number"]
+    assert "登记权利人" in errors[0]["message"]
     assert (
         not BundleApplication.objects.exists() and not Case.objects.filter(type_code=states.BUNDLE).exists()
     )
@@ -466,3 +515,152 @@ def test_a_window_clerk_submits_a_bundle_for_an_applicant(bundled):
     assert first.window_clerk == world.clerk and first.applicant == world.citizen
     # The applicant follows it as their own.
     assert status(world.citizen, item.case.reference)["steps"][0]["state"] == "running"
+
+
+# --------------------------------------------------------------------------- auto-fill and the newborn
+
+
+def test_the_newborn_form_is_filled_from_the_hospital_report_and_the_registry(bundled):
+    world = bundled
+    form = client_for(world.citizen).get("/api/services/bundles/newborn/form").json()
+    fields = {field["name"]: field for field in form["fields"]}
+    # Only the child's name, the relation to the head and the bank are typed.
+    assert [name for name, f in fields.items() if not f["prefilled"]] == ["child_name", "relation", "bank"]
+    assert form["share"] >= 0.7 and form["prefilled"] == form["total"] - 3
+    assert fields["birth_number"]["value"] == world.birth["birth_number"]
+    assert fields["birth_number"]["source"] == "wjw.birth_parents.birth_number"
+    assert fields["child_sex"]["value"] == "F" and fields["child_sex"]["source"] == "wjw.births.child_sex"
+    assert fields["birth_place"]["value"] == "萍乡市妇幼保健院" and not fields["birth_place"]["editable"]
+    # The hospital reports numbers; the names come from the population base.
+    assert fields["mother_name"]["value"] == world.person.name
+    assert fields["father_name"]["value"] == "赵志强" and fields["father_name"]["source"] == "ga.persons.name"
+    assert fields["mother_id_number"]["value"] == world.person.id_number  # the applicant's own
+    assert fields["father_id_number"]["value"] != world.father.id_number  # someone else's: masked
+    # The 公安局's step reads the 卫健委's feed under a grant, and the read is in the evidence.
+    from yiwang.exchange.models import ExchangeRead
+
+    assert ExchangeRead.objects.filter(consumer__code="GA", resource__code="wjw.births").exists()
+
+
+def test_the_newborns_certificates_are_the_childs_not_the_parents(bundled):
+    """(a) Each step is about the child: its certificate is issued to the child's pre-assigned
+    ID number and name; the parent's own social security card stays valid."""
+    from yiwang.certs.models import CertificateStatus
+    from yiwang.certs.services import certificate_issue
+
+    world = bundled
+    own_card = certificate_issue(
+        type_code="SBK",
+        holder=world.person.id_number,
+        fields={"card_number": world.person.id_number},
+        actor="test",
+    )
+    body = submit(world.citizen, "newborn", newborn_values()).json()
+    reference = body["reference"]
+    decide(world, body, "birth")
+    decide(world, status(world.citizen, reference), "household")
+    body = status(world.citizen, reference)
+    decide(world, body, "medical")
+    decide(world, body, "card")
+    body = status(world.citizen, reference)
+    assert body["state"] == "completed"
+    child = world.birth["child_id_number"]
+    issued = Certificate.objects.filter(number__in=[c["number"] for c in body["certificates"]])
+    assert {(c.certificate_type.code, c.holder, c.holder_name) for c in issued} == {
+        (code, child, "李小萌") for code in ("CSYXZM", "HKDJ", "YBCB", "SBK")
+    }
+    card = issued.get(certificate_type__code="SBK")
+    assert card.fields["card_number"] == child and card.fields["bank"] == "中国建设银行"
+    birth = issued.get(certificate_type__code="CSYXZM")
+    assert (birth.fields["mother_name"], birth.fields["father_name"]) == (world.person.name, "赵志强")
+    own_card.refresh_from_db()
+    assert own_card.status == CertificateStatus.VALID
+    # The applicant still owns and follows every step; the steps are about the child.
+    steps = Application.objects.filter(bundle__case__reference=reference)
+    assert {(a.applicant_id, a.subject_key, a.case.subject_key) for a in steps} == {
+        (world.citizen.pk, child, child)
+    }
+    from yiwang.core.models import AuditEntry
+
+    assert AuditEntry.objects.filter(action="services.bundle_step_subject").count() == 4
+
+
+def test_notes_on_the_timeline_are_stored_in_chinese_whatever_the_request_language(bundled):
+    """(d) The tests speak English (conftest); the bundle's notes are still Chinese."""
+    world = bundled
+    body = submit(world.agent, "enterprise-start", ENTERPRISE_VALUES).json()
+    for code in ("licence", "seal", "tax", "insurance"):
+        decide(world, body, code)
+    case = Case.objects.get(reference=body["reference"])
+    note = case.events.filter(to_state="completed").get().note
+    assert note.startswith("全部环节已办结：") and "营业执照" in note
+    second = submit(world.agent, "enterprise-start", ENTERPRISE_VALUES, key="k2").json()
+    post(client_for(world.agent), f"/api/services/bundle-applications/{second['reference']}/withdraw", {})
+    case = Case.objects.get(reference=second["reference"])
+    assert case.events.filter(to_state="withdrawn").get().note == "申请人撤回。"
+
+
+def test_every_bundle_is_auto_filled_at_least_70_percent(bundled):
+    world = bundled
+    rows = bundles.bundle_autofill_measure(user=world.citizen) + bundles.bundle_autofill_measure(
+        user=world.agent
+    )
+    shares = {row["code"]: row["share"] for row in rows}
+    assert set(shares) == {"bdc-transfer", "enterprise-start", "newborn"}
+    assert all(share >= 0.7 for share in shares.values()), shares
+    assert {row["code"]: row["keys"] for row in rows}["bdc-transfer"] == ["unit_number"]
+    # The guide shows what shared data can fill.
+    page = Client().get("/services/bundles/code/newborn/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'id="bundle-autofill"' in page and 'id="fillable-percent">86%' in page
+
+
+def test_the_apply_page_looks_the_property_up_by_its_unit_number(bundled):
+    world = bundled
+    client = client_for(world.citizen)
+    page = client.get("/services/bundles/code/bdc-transfer/apply/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    html = page.content.decode()
+    assert 'id="lookup-unit_number"' in html and 'id="autofill-pending"' in html
+    looked = client.post(
+        "/services/bundles/code/bdc-transfer/apply/",
+        {"action": "lookup", "submission_key": "x", "f_unit_number": world.for_sale.unit_number},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    html = looked.content.decode()
+    assert looked.status_code == 200 and not BundleApplication.objects.exists()
+    assert "王建国" in html and world.for_sale.address in html
+    assert world.seller.id_number not in html  # masked
+    assert 'id="autofill-percent">83%' in html
+
+
+def test_the_window_clerk_applies_for_the_chosen_applicant_on_the_bundle_page(bundled):
+    """(c) The window's chosen applicant is the bundle page's applicant."""
+    world = bundled
+    clerk = client_for(world.clerk)
+    # Without a chosen applicant the clerk is sent back to the window.
+    assert clerk.get("/services/bundles/code/newborn/apply/?window=1").url.endswith("/services/window/")
+    clerk.post("/services/window/", {"subject_key": world.person.id_number})
+    page = clerk.get("/services/bundles/code/newborn/apply/?window=1")
+    html = page.content.decode()
+    assert page.status_code == 200 and 'id="window-notice"' in html and world.person.name in html
+    assert world.birth["birth_number"] in html  # the applicant's data, not the clerk's
+    sent = {f"f_{name}": value for name, value in newborn_values().items()}
+    done = clerk.post(
+        "/services/bundles/code/newborn/apply/", {**sent, "window": "1", "submission_key": "w-1"}
+    )
+    assert done.status_code == 302 and done.url.endswith("/services/window/")
+    item = BundleApplication.objects.get()
+    assert item.applicant == world.citizen and item.window_clerk == world.clerk
+    assert Application.objects.get(bundle=item, bundle_step="birth").window_clerk == world.clerk
+
+
+def test_my_applications_list_a_bundle_once(bundled):
+    """(e) The steps of a bundle are on its status page, not listed again next to it."""
+    world = bundled
+    body = submit(world.citizen, "bdc-transfer", transfer_values(world)).json()
+    step_reference = steps_by_code(body)["filing"]["reference"]
+    page = client_for(world.citizen).get("/services/mine/").content.decode()
+    assert f'data-reference="{body["reference"]}"' in page
+    assert f'data-reference="{step_reference}"' not in page
+    assert 'id="my-applications"' not in page
+    status_page = client_for(world.citizen).get(f"/services/bundles/{body['reference']}/").content.decode()
+    assert f"/services/applications/{step_reference}/" in status_page

@@ -64,14 +64,19 @@ def test_property_transfer_bundle_on_a_phone(page_factory, live_server, world, s
 
     page.locator("#bundle-apply-link").click()
     page.wait_for_load_state()
-    assert page.locator("#autofill-percent").inner_text() == "56%"  # 9 of 16 fields
+    assert page.locator("#autofill-percent").inner_text() == "50%"  # 9 of 18 fields, before the unit
     assert page.locator("#f_phone").input_value() == world.person.phone
     assert "李秀英" in page.locator("#field-name").inner_text()  # locked: from the population base
+    # The buyer types the unit number and looks it up: the property and the seller come from
+    # the 不动产登记 register, the seller's name from the population base.
     page.locator("#f_unit_number").fill(flat.unit_number)
-    page.locator("#f_property_address").fill(flat.address)
-    page.locator("#f_property_area").fill(str(flat.area))
-    page.locator("#f_property_use").select_option("住宅")
-    page.locator("#f_seller").fill("王建国")
+    page.locator("#lookup-unit_number").click()
+    page.wait_for_load_state()
+    assert page.locator("#autofill-percent").inner_text() == "83%"  # 15 of 18
+    assert "王建国" in page.locator("#field-seller").inner_text()
+    assert flat.address in page.locator("#field-property_address").inner_text()
+    assert seller.id_number not in page.locator("#field-seller_id_number").inner_text()  # masked
+    assert page.locator("#f_unit_number").input_value() == flat.unit_number
     page.locator("#f_price").fill("850000")
     page.locator("#f_tax_amount").fill("8500")
     assert _fits(page)
@@ -106,5 +111,6 @@ def test_property_transfer_bundle_on_a_phone(page_factory, live_server, world, s
     page.goto(f"{base}/services/mine/")
     row = page.locator(f'#my-bundles tr[data-reference="{item.case.reference}"]')
     assert "不动产转移登记一件事" in row.inner_text() and "3 / 3" in row.inner_text()
+    assert page.locator("#my-applications").count() == 0  # the steps are not listed again
     assert _fits(page)
     page.screenshot(path=str(screenshot_dir / "bundles-mine-phone.png"), full_page=True)

@@ -68,6 +68,7 @@ class BundleFormOut(Schema):
     prefilled: int
     total: int
     share: float
+    keys: list[str]
     uploads: list[BundleMaterialOut]
     fetched: list[BundleMaterialOut]
 
@@ -210,10 +211,13 @@ def bundle_detail(request, code: str):
 
 @router.get("/bundles/{code}/form", response=BundleFormOut, summary="The bundle's one form, pre-filled")
 def bundle_form(request, code: str):
-    """The union of the steps' fields, each once, filled from shared data for the caller."""
+    """The union of the steps' fields, each once, filled from shared data for the caller.
+    `keys` names the fields the applicant types that others are read by: give them as query
+    parameters (`?unit_number=…`) and the fields they lead to come back filled."""
     bundle = bundles.bundle_get(code=code)
     applicant = bundles.bundle_applicant(bundle=bundle, user=request.auth)
-    form = bundles.bundle_form(bundle=bundle, applicant=applicant, actor=request.auth)
+    given = {name: value for name, value in request.GET.items() if value}
+    form = bundles.bundle_form(bundle=bundle, applicant=applicant, actor=request.auth, given=given)
     steps_of = {material.pk: step.code for step in form.steps for material in step.matter.materials.all()}
 
     def material(item) -> dict[str, Any]:
@@ -233,7 +237,7 @@ def bundle_form(request, code: str):
             {
                 "name": f.name,
                 "label": f.label,
-                "value": form.values.get(f.name, ""),
+                "value": bundles.bundle_value_shown(form=form, name=f.name, applicant=applicant),
                 "prefilled": f.name in form.values,
                 "editable": f.editable or f.name not in form.values,
                 "required": f.required,
@@ -245,6 +249,7 @@ def bundle_form(request, code: str):
         "prefilled": form.filled,
         "total": form.total,
         "share": form.share,
+        "keys": form.keys,
         "uploads": [material(item) for item in form.uploads()],
         "fetched": [
             material(item) | {"step": step.code}

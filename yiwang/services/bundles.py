@@ -25,9 +25,10 @@ import graphlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from yiwang.cases.models import Case
@@ -35,7 +36,7 @@ from yiwang.cases.selectors import case_state_label
 from yiwang.cases.services import case_open, case_transition_system
 from yiwang.cases.types import Limit
 from yiwang.core.audit import audit_record
-from yiwang.core.errors import Conflict, DomainError, ErrorCollector, FieldErrors, NotFound
+from yiwang.core.errors import Conflict, DomainError, ErrorCollector, FieldErrors, Forbidden, NotFound
 from yiwang.core.masking import mask_id_number
 from yiwang.core.models import Department
 from yiwang.services import cases as states
@@ -51,6 +52,13 @@ from yiwang.services.models import (
     MaterialSource,
     Matter,
 )
+
+
+def _record_language():
+    """Notes on the timeline and notices are stored in the platform's language (Chinese), not
+    in the language of whichever request happened to write them."""
+    return translation.override(settings.LANGUAGE_CODE)
+
 
 CENTRE = "ZWFW"  # 政务服务中心: the bundle case's department when several steps start together
 ENDED_UNAPPROVED = (states.REJECTED, states.NOT_ACCEPTED, states.WITHDRAWN, states.REVOKED)
@@ -463,6 +471,8 @@ class BundleForm:
     values: dict[str, str] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     asked_by: dict[str, list[str]] = field(default_factory=dict)
+    # Fields the applicant types that other fields are read by (the unit number of the property).
+    keys: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -507,18 +517,27 @@ def bundle_applicant(*, bundle: Bundle, user: Any):
     return applicant_of(user=user, matter=steps[0].matter if steps else None)
 
 
-def bundle_form(*, bundle: Bundle, applicant: Any, actor: Any) -> BundleForm:
+def bundle_form(
+    *, bundle: Bundle, applicant: Any, actor: Any, given: dict[str, Any] | None = None
+) -> BundleForm:
     """The combined form, filled from shared data: each step's form is filled by
     services.form_autofill (read as the step's department, purpose recorded); a field asked by
     several steps is asked once, required if any step requires it, locked if any step locks a
-    value the platform filled."""
+    value the platform filled.
+
+    `given`: what the applicant typed so far. A field read by the value of a typed field (the
+    property's unit number: its address, its owner the seller, the seller's name) is filled
+    from it too (`_fill_keyed`), as the step's department; the typed field is a key
+    (`BundleForm.keys`)."""
     from yiwang.services.services import form_autofill
 
+    given = {name: str(value).strip() for name, value in (given or {}).items() if value not in (None, "")}
     steps = bundle_steps(bundle)
     form = BundleForm(bundle=bundle, steps=steps, fields=[])
     by_name: dict[str, FormField] = {}
     for step in steps:
         filled = form_autofill(matter=step.matter, applicant=applicant, actor=actor)
+        _fill_keyed(step=step, filled=filled, known={**given, **form.values}, actor=actor)
         for form_field in filled.fields:
             form.asked_by.setdefault(form_field.name, []).append(step.code)
             first = by_name.get(form_field.name)
@@ -531,10 +550,119 @@ def bundle_form(*, bundle: Bundle, applicant: Any, actor: Any) -> BundleForm:
             if form_field.name in filled.values and form_field.name not in form.values:
                 form.values[form_field.name] = filled.values[form_field.name]
                 form.sources[form_field.name] = filled.sources[form_field.name]
+    sourced = {f.name for f in form.fields if f.has_source}
+    form.keys = [
+        f.name
+        for f in form.fields
+        if not f.has_source
+        and any(other.subject_from == f.name for other in form.fields if other.name in sourced)
+    ]
     return form
 
 
-def _clean_values(form: BundleForm, values: dict[str, Any], errors: ErrorCollector) -> dict[str, str]:
+def bundle_value_shown(*, form: BundleForm, name: str, applicant: Any) -> str:
+    """A filled value as shown to the applicant: someone else's ID number (the seller's, the
+    other parent's) masked; the read that filled it is in the exchange's evidence."""
+    value = form.values.get(name, "")
+    if value and name.endswith("id_number") and value != applicant.subject_key:
+        return mask_id_number(value)
+    return value
+
+
+def _fill_keyed(*, step: BundleStep, filled: Any, known: dict[str, str], actor: Any) -> None:
+    """Fill the step's fields that are read by the value of another field the platform did not
+    fill (the applicant typed it, or an earlier step filled it), chains included (unit number →
+    owner's ID number → owner's name). A field whose name is the resource's key or subject is a
+    subject read; a field of the resource is a filter (the owners' register by unit number);
+    else a subject read. Read as the step's department with the purpose recorded; what it may
+    not read, or what is not found, is left empty."""
+    from yiwang.exchange.selectors import exchange_read, readable_fields, resource_get
+    from yiwang.services.services import AUTOFILL_PURPOSE, _display
+
+    by_name = {f.name: f for f in filled.fields}
+    consumer = step.matter.department
+    for _round in range(3):
+        progressed = False
+        for form_field in filled.fields:
+            if form_field.name in filled.values or not (form_field.has_source and form_field.subject_from):
+                continue
+            value = filled.values.get(form_field.subject_from) or known.get(form_field.subject_from)
+            if not value:
+                continue
+            try:
+                resource = resource_get(code=form_field.resource_code)
+            except NotFound:
+                continue
+            if form_field.resource_field not in readable_fields(consumer=consumer, resource=resource):
+                continue
+            key_field = by_name.get(form_field.subject_from)
+            key_name = (key_field.resource_field if key_field and key_field.resource_field else "") or (
+                form_field.subject_from
+            )
+            names = set(resource.fields.values_list("name", flat=True))
+            reading: dict[str, Any] = {"subject": value}
+            if key_name not in (resource.key_field, resource.subject_field) and key_name in names:
+                reading = {"filters": {key_name: value}}
+            try:
+                result = exchange_read(
+                    consumer=consumer,
+                    resource_code=resource.code,
+                    purpose=AUTOFILL_PURPOSE % step.matter.name,
+                    fields=[form_field.resource_field],
+                    actor=actor,
+                    page_size=1,
+                    **reading,
+                )
+            except (Forbidden, NotFound, FieldErrors):
+                continue
+            found = result.rows[0].get(form_field.resource_field) if result.rows else None
+            if found not in (None, ""):
+                filled.values[form_field.name] = _display(form_field, found)
+                filled.sources[form_field.name] = f"{resource.code}.{form_field.resource_field}"
+                progressed = True
+        if not progressed:
+            break
+
+
+def _check_keys(
+    form: BundleForm, *, bundle: Bundle, applicant: Any, values: dict[str, Any], errors: ErrorCollector
+) -> set[str]:
+    """A typed key the shared data knows nothing about (no property with this unit number) is
+    named as the error, not the empty fields read by it (returned, so that they are not
+    reported missing as well); so is a key that leads back to the applicant where the bundle
+    needs someone else (the buyer cannot buy their own flat)."""
+    from yiwang.services.bundles_data import BUNDLE_OTHER_PARTY
+
+    unknown: set[str] = set()
+    for key in form.keys:
+        if not str(values.get(key) or "").strip():
+            continue
+        dependents = [f for f in form.fields if f.subject_from == key and f.has_source]
+        if dependents and not any(f.name in form.values for f in dependents):
+            label = next(f.label for f in form.fields if f.name == key)
+            errors.add(
+                ("values", key),
+                _("%(label)s: the shared data has no record of %(value)s.")
+                % {"label": label, "value": str(values[key]).strip()[:64]},
+            )
+            chain = {key}
+            for _round in range(len(form.fields)):
+                more = {f.name for f in form.fields if f.subject_from in chain} - chain
+                if not more:
+                    break
+                chain |= more
+            unknown |= chain - {key}
+    party = BUNDLE_OTHER_PARTY.get(bundle.code)
+    if party is not None:
+        field_name, key, message = party
+        if form.values.get(field_name) and form.values[field_name] == applicant.subject_key:
+            errors.add(("values", key), _(message))
+    return unknown
+
+
+def _clean_values(
+    form: BundleForm, values: dict[str, Any], errors: ErrorCollector, skip: set[str] = frozenset()
+) -> dict[str, str]:
     """The union form's values checked as application_submit checks one matter's (a locked
     pre-filled field keeps the platform's value); errors under `values.<name>`."""
     from yiwang.services.services import _check_value
@@ -546,7 +674,7 @@ def _clean_values(form: BundleForm, values: dict[str, Any], errors: ErrorCollect
         if form_field.name in form.values and (not form_field.editable or not value):
             value = form.values[form_field.name]
         if not value:
-            if form_field.required:
+            if form_field.required and form_field.name not in skip:
                 errors.add(
                     ("values", form_field.name), _("%(label)s is required.") % {"label": form_field.label}
                 )
@@ -587,7 +715,7 @@ def _release(
     extra: dict[str, Any] = {}
     if on_behalf_of is not None:
         extra["on_behalf_of"] = on_behalf_of
-    return application_submit(
+    application = application_submit(
         matter=step.matter,
         actor=actor,
         values=values,
@@ -597,6 +725,36 @@ def _release(
         bundle=bundle_application,
         bundle_step=step.code,
         **extra,
+    )
+    _step_subject_set(bundle_application=bundle_application, application=application, actor=actor)
+    return application
+
+
+def _step_subject_set(*, bundle_application: BundleApplication, application: Application, actor: Any) -> None:
+    """When the bundle's steps are about someone other than the applicant (bundles_data.
+    BUNDLE_SUBJECTS: the newborn), the step's application and case are about them: its
+    certificate is issued to their ID number and name (the applicant's login still owns and
+    follows it). Audited; nothing happens when it is already so."""
+    from yiwang.services.bundles_data import BUNDLE_SUBJECTS
+
+    spec = BUNDLE_SUBJECTS.get(bundle_application.bundle.code)
+    if spec is None:
+        return
+    number = str(bundle_application.values.get(spec[0]) or "")
+    name = str(bundle_application.values.get(spec[1]) or "")
+    if not number or not name or application.subject_key == number:
+        return
+    before = application.subject_key
+    Application.objects.filter(pk=application.pk).update(subject_key=number, applicant_name=name[:128])
+    Case.objects.filter(pk=application.pk).update(subject_key=number)
+    application.subject_key, application.applicant_name = number, name[:128]
+    application.case.subject_key = number
+    audit_record(
+        actor=actor,
+        action="services.bundle_step_subject",
+        target=application,
+        before={"subject": mask_id_number(before)},
+        after={"subject": mask_id_number(number), "bundle": bundle_application.case.reference},
     )
 
 
@@ -641,9 +799,10 @@ def bundle_submit(
     if existing is not None:
         return existing
     uploads = uploads or {}
-    form = bundle_form(bundle=bundle, applicant=applicant, actor=actor)
+    form = bundle_form(bundle=bundle, applicant=applicant, actor=actor, given=values)
     errors = ErrorCollector()
-    clean = _clean_values(form, values or {}, errors)
+    unknown = _check_keys(form, bundle=bundle, applicant=applicant, values=values or {}, errors=errors)
+    clean = _clean_values(form, values or {}, errors, skip=unknown)
     asked = {material.pk for material in form.uploads()}
     for material_id in uploads:
         if material_id not in asked:
@@ -700,13 +859,14 @@ def bundle_submit(
                         now=now,
                     )
             bundle_advance(bundle_application=bundle_application, actor=actor, now=now)
-            _notice(
-                bundle_application,
-                "submitted",
-                _("Bundled service %(reference)s submitted") % {"reference": case.reference},
-                _("Your application “%(bundle)s” was received; follow every step on its status page.")
-                % {"bundle": bundle.name},
-            )
+            with _record_language():
+                _notice(
+                    bundle_application,
+                    "submitted",
+                    _("Bundled service %(reference)s submitted") % {"reference": case.reference},
+                    _("Your application “%(bundle)s” was received; follow every step on its status page.")
+                    % {"bundle": bundle.name},
+                )
     except IntegrityError:
         existing = (
             BundleApplication.objects.filter(applicant=owner, submission_key=key)
@@ -740,8 +900,9 @@ def bundle_advance(
     row is locked, so two steps approved at once are serialised): start every step whose
     dependencies are now all approved (as the applicant's submission); complete the bundle when
     every step is approved; fail it once a step ended unapproved and nothing runs any more, the
-    note naming each failed step and its reason. Does nothing once the bundle case is closed."""
-    with transaction.atomic():
+    note naming each failed step and its reason. Does nothing once the bundle case is closed.
+    The notes and notices it writes are in the platform's language, whoever's request runs it."""
+    with transaction.atomic(), _record_language():
         case = Case.objects.select_for_update().get(pk=bundle_application.pk)
         bundle_application.case = case
         if case.state != states.IN_PROGRESS:
@@ -852,7 +1013,7 @@ def bundle_withdraw(*, bundle_application: BundleApplication, actor: Any) -> Bun
 
     if bundle_application.applicant_id != getattr(actor, "pk", None):
         raise NotFound(_("Not found."))
-    with transaction.atomic():
+    with transaction.atomic(), _record_language():
         case = Case.objects.select_for_update().get(pk=bundle_application.pk)
         bundle_application.case = case
         if not bundle_is_withdrawable(bundle_application=bundle_application):
@@ -881,17 +1042,22 @@ def bundle_withdraw(*, bundle_application: BundleApplication, actor: Any) -> Bun
 # --------------------------------------------------------------------------- the demo
 
 
-def bundles_demo_seed(*, actor: Any = "system:bundles-seed") -> dict[str, int]:
+def bundles_demo_seed(*, actor: Any = "system:bundles-seed", demo_births: bool = True) -> dict[str, int]:
     """Create or update the demo bundles' matters (services.matters_write: unchanged rows are
     skipped) and the bundles themselves (bundle_write: an unchanged bundle is left alone), then
     the sharing grants their forms need when an administrator exists. Idempotent. Run after
-    services_seed (departments, exchange resources) and certs_seed (the certificate types)."""
+    services_seed (departments, exchange resources) and certs_seed (the certificate types). The
+    卫健委's birth feed is published first (bundles_feeds); with `demo_births`, the demo's births
+    are reported into it once (a newborn in the demo citizen's family among them)."""
     import hashlib
     import json
 
     from yiwang.core.models import User
     from yiwang.services.bundles_data import BUNDLES, MATTERS
+    from yiwang.services.bundles_feeds import birth_feeds_publish, births_demo_seed
     from yiwang.services.services import autofill_grants_ensure, matters_write
+
+    birth_feeds_publish()  # the 卫健委's birth feed the newborn's forms read
 
     departments = {
         item.code: item for item in Department.objects.filter(code__in={m.department for m in MATTERS})
@@ -976,6 +1142,7 @@ def bundles_demo_seed(*, actor: Any = "system:bundles-seed") -> dict[str, int]:
         "bundles_changed": bundles_changed,
         "bundles": Bundle.objects.count(),
         "grants": grants,
+        "births": births_demo_seed() if demo_births else 0,
     }
 
 
@@ -992,6 +1159,66 @@ def bundle_rows_of(*, user: Any, limit: int = 100) -> list[dict[str, Any]]:
                 "state_label": case_state_label(item.case),
                 "approved": approved,
                 "total": total,
+            }
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------- measuring auto-fill
+
+
+def bundle_autofill_potential(*, bundle: Bundle) -> tuple[int, int]:
+    """(fields of the combined form that shared data can fill, fields in all), each field once,
+    as the guide shows it (a matter's guide: selectors.matter_autofill_potential)."""
+    seen: dict[str, bool] = {}
+    for step in bundle_steps(bundle):
+        for form_field in step.matter.form_fields.all():
+            seen[form_field.name] = seen.get(form_field.name, False) or form_field.has_source
+    return sum(seen.values()), len(seen)
+
+
+def bundle_sample_keys(*, form: BundleForm, applicant: Any) -> dict[str, str]:
+    """For measuring: a value of each key field the applicant would type, as a real applicant
+    has one: the unit number of a flat another person owns (the flat the buyer buys)."""
+    from yiwang.registry.selectors import property_owner_list
+
+    samples: dict[str, str] = {}
+    for key in form.keys:
+        if key == "unit_number":
+            owner = (
+                property_owner_list()
+                .filter(person__isnull=False)
+                .exclude(person__id_number=applicant.subject_key)
+                .first()
+            )
+            if owner is not None:
+                samples[key] = owner.property.unit_number
+    return samples
+
+
+def bundle_autofill_measure(*, user: Any, bundles: Any = None) -> list[dict[str, Any]]:
+    """Fill each active bundle's combined form this user may apply for, as the apply page does
+    (exchange reads with their evidence) once the applicant typed the keys (the unit number:
+    `bundle_sample_keys`), and count the fields filled from shared data. One row per bundle:
+    code, name, filled, fields, share, keys (the fields typed to look the others up)."""
+    rows = []
+    for bundle in bundles if bundles is not None else bundles_active():
+        try:
+            applicant = bundle_applicant(bundle=bundle, user=user)
+        except Forbidden:
+            continue
+        form = bundle_form(bundle=bundle, applicant=applicant, actor=user)
+        keys = bundle_sample_keys(form=form, applicant=applicant)
+        if keys:
+            form = bundle_form(bundle=bundle, applicant=applicant, actor=user, given=keys)
+        rows.append(
+            {
+                "code": bundle.code,
+                "name": bundle.name,
+                "filled": form.filled,
+                "fields": form.total,
+                "share": form.share,
+                "keys": sorted(keys),
             }
         )
     return rows

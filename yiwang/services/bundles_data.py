@@ -14,10 +14,14 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from django.utils.translation import gettext_noop
+
+from yiwang.services.bundles_feeds import BIRTH_PARENTS, BIRTHS
 from yiwang.services.forms_data import (
     ENTERPRISE_FIELDS,
     ENTERPRISES,
     MEMBERS,
+    OWNERS,
     PERSON_FIELDS,
     PERSONS,
     PROPERTIES,
@@ -69,13 +73,44 @@ REPRESENTATIVE_ID = MaterialSpec("法定代表人身份证明", True, True, "e_c
 # The buyer applies once: 交易备案 (住建) → 税款缴纳 (税务) → 登记发证 (不动产登记中心). The filed
 # contract (SPFBA) and the tax certificate (WSZM) are fetched by the later steps, never uploaded.
 
+# The buyer types the unit number (不动产单元号, on the seller's certificate and the contract);
+# the property, its owner (the seller) and the seller's certificate number are read from the
+# 不动产登记 register by it, the seller's name from the population base. The price and the tax
+# declared are the buyer's to write.
+UNIT_NUMBER = FieldSpec("unit_number", "不动产单元号", "text", True)
 UNIT_FIELDS = (
-    FieldSpec("unit_number", "不动产单元号", "text", True),
-    FieldSpec("property_address", "坐落", "text", True),
-    FieldSpec("property_area", "面积（㎡）", "number", True),
-    FieldSpec("property_use", "用途", "choice", True, choices="住宅|商业|办公|工业|其他"),
+    UNIT_NUMBER,
+    FieldSpec("property_address", "坐落", "text", True, PROPERTIES, "address", "unit_number", False),
+    FieldSpec("property_area", "面积（㎡）", "number", True, PROPERTIES, "area", "unit_number", False),
+    FieldSpec(
+        "property_use",
+        "用途",
+        "choice",
+        True,
+        PROPERTIES,
+        "use",
+        "unit_number",
+        False,
+        choices="residential=住宅|commercial=商业|office=办公|industrial=工业|homestead=宅基地",
+    ),
 )
-SELLER = FieldSpec("seller", "出卖人", "text", True)
+# The owners' register is read by the unit number (a filter: its subject is the owner).
+SELLER_ID = FieldSpec(
+    "seller_id_number", "出卖人公民身份号码", "text", True, OWNERS, "owner_id_number", "unit_number", False
+)
+SELLER = FieldSpec("seller", "出卖人", "text", True, PERSONS, "name", "seller_id_number", False)
+# The certificate number is a closed field of the register: only the 不动产登记中心 (its owner)
+# reads it, so only the registration step asks for it.
+OLD_TITLE_NUMBER = FieldSpec(
+    "seller_certificate_number",
+    "原不动产权证书号",
+    "text",
+    True,
+    PROPERTIES,
+    "certificate_number",
+    "unit_number",
+    False,
+)
 PRICE = FieldSpec("price", "成交价格（元）", "number", True)
 TAX_AMOUNT = FieldSpec("tax_amount", "申报契税税额（元）", "number", True)
 OLD_TITLE = MaterialSpec("原不动产权证书（出卖人）", True, True, "exchange", PROPERTIES)
@@ -97,11 +132,61 @@ EMPLOYEES = FieldSpec("employee_count", "参保职工人数", "number", True, EN
 
 # --------------------------------------------------------------------------- 新生儿出生一件事
 
+# The delivering hospital's report (wjw.births, found through the parents' index by the
+# applicant's ID number), the parents' names from the population base. Only the child's name
+# (the parents choose it) is typed; the relation and the bank are the applicant's choice.
+BIRTH_NUMBER = FieldSpec(
+    "birth_number", "出生信息登记号", "text", True, BIRTH_PARENTS, "birth_number", editable=False
+)
+CHILD_ID = FieldSpec(
+    "child_id_number",
+    "新生儿公民身份号码（预赋号）",
+    "text",
+    True,
+    BIRTHS,
+    "child_id_number",
+    "birth_number",
+    False,
+)
 CHILD_FIELDS = (
     FieldSpec("child_name", "新生儿姓名", "text", True),
-    FieldSpec("child_sex", "新生儿性别", "choice", True, choices="男|女"),
-    FieldSpec("child_birth_date", "出生日期", "date", True),
-    FieldSpec("birth_place", "出生医院", "text", True),
+    FieldSpec(
+        "child_sex",
+        "新生儿性别",
+        "choice",
+        True,
+        BIRTHS,
+        "child_sex",
+        "birth_number",
+        False,
+        choices="M=男|F=女",
+    ),
+    FieldSpec("child_birth_date", "出生日期", "date", True, BIRTHS, "birth_date", "birth_number", False),
+    FieldSpec("birth_place", "出生医院", "text", True, BIRTHS, "hospital", "birth_number", False),
+)
+PARENT_FIELDS = (
+    FieldSpec(
+        "mother_id_number",
+        "母亲公民身份号码",
+        "text",
+        True,
+        BIRTHS,
+        "mother_id_number",
+        "birth_number",
+        False,
+    ),
+    FieldSpec("mother_name", "母亲姓名", "text", True, PERSONS, "name", "mother_id_number", False),
+    FieldSpec(
+        "father_id_number",
+        "父亲公民身份号码",
+        "text",
+        False,
+        BIRTHS,
+        "father_id_number",
+        "birth_number",
+        False,
+    ),
+    FieldSpec("father_name", "父亲姓名", "text", False, PERSONS, "name", "father_id_number", False),
 )
 RELATION = FieldSpec(
     "relation", "新生儿与户主关系", "choice", True, choices="子|女|孙子|孙女|外孙子|外孙女|其他"
@@ -128,7 +213,7 @@ MATTERS: tuple[MatterSpec, ...] = (
         "SPFBA",
         "《城市房地产管理法》第四十五条；《城市商品房预售管理办法》第十条",
         "二手房 过户 网签 备案 买房",
-        (*PERSON_FIELDS, *UNIT_FIELDS, SELLER, PRICE),
+        (*PERSON_FIELDS, *UNIT_FIELDS, SELLER_ID, SELLER, PRICE),
         (ID_CARD, OLD_TITLE, MaterialSpec("房屋买卖合同（纸质签订的可上传）", False, False, "upload")),
     ),
     MatterSpec(
@@ -142,7 +227,7 @@ MATTERS: tuple[MatterSpec, ...] = (
         "WSZM",
         "《中华人民共和国契税法》第三条、第九条；《中华人民共和国税收征收管理法》",
         "契税 纳税 过户 买房",
-        (*PERSON_FIELDS, UNIT_FIELDS[0], PRICE, TAX_AMOUNT),
+        (*PERSON_FIELDS, UNIT_NUMBER, PRICE, TAX_AMOUNT),
         (ID_CARD, FILED_CONTRACT),
     ),
     MatterSpec(
@@ -156,7 +241,7 @@ MATTERS: tuple[MatterSpec, ...] = (
         "BDCQZS",
         "《不动产登记暂行条例》第三条、第二十条；《不动产登记暂行条例实施细则》第三十八条",
         "不动产登记 过户 转移登记 房产证",
-        (*PERSON_FIELDS, *UNIT_FIELDS, SELLER, PRICE),
+        (*PERSON_FIELDS, *UNIT_FIELDS, SELLER_ID, SELLER, OLD_TITLE_NUMBER, PRICE),
         (ID_CARD, OLD_TITLE, FILED_CONTRACT, TAX_PAID),
     ),
     MatterSpec(
@@ -226,7 +311,7 @@ MATTERS: tuple[MatterSpec, ...] = (
         "CSYXZM",
         "《中华人民共和国母婴保健法》第二十三条；《出生医学证明管理办法》",
         "出生证 新生儿 出生一件事",
-        (*PERSON_FIELDS, *CHILD_FIELDS),
+        (*PERSON_FIELDS, BIRTH_NUMBER, CHILD_ID, *CHILD_FIELDS, *PARENT_FIELDS),
         (ID_CARD, MaterialSpec("住院分娩记录（医院出具）", False, False, "upload")),
     ),
     MatterSpec(
@@ -240,7 +325,7 @@ MATTERS: tuple[MatterSpec, ...] = (
         "HKDJ",
         "《中华人民共和国户口登记条例》第七条",
         "上户口 出生登记 新生儿 出生一件事",
-        (*PERSON_FIELDS, *CHILD_FIELDS[:3], RELATION),
+        (*PERSON_FIELDS, BIRTH_NUMBER, CHILD_ID, *CHILD_FIELDS[:3], RELATION),
         (ID_CARD, HOUSEHOLD_BOOK, BIRTH_CERTIFICATE),
     ),
     MatterSpec(
@@ -254,7 +339,7 @@ MATTERS: tuple[MatterSpec, ...] = (
         "YBCB",
         "《中华人民共和国社会保险法》第二十五条；《江西省城乡居民基本医疗保险实施办法》",
         "医保 参保 新生儿 出生一件事",
-        (*PERSON_FIELDS, *CHILD_FIELDS[:3]),
+        (*PERSON_FIELDS, BIRTH_NUMBER, CHILD_ID, *CHILD_FIELDS[:3]),
         (ID_CARD, HOUSEHOLD_RECORD),
     ),
     MatterSpec(
@@ -268,7 +353,7 @@ MATTERS: tuple[MatterSpec, ...] = (
         "SBK",
         "《中华人民共和国社会保险法》第五十八条；《社会保障卡管理办法》",
         "社保卡 新生儿 出生一件事",
-        (*PERSON_FIELDS, *CHILD_FIELDS[:2], BANK),
+        (*PERSON_FIELDS, BIRTH_NUMBER, CHILD_ID, *CHILD_FIELDS[:2], BANK),
         (ID_CARD, HOUSEHOLD_RECORD),
     ),
 )
@@ -314,3 +399,18 @@ BUNDLES: tuple[BundleSpec, ...] = (
         ),
     ),
 )
+
+# Whom the steps of a bundle are about when it is not the applicant (the form fields giving
+# their ID number and name): the newborn's steps are the child's, so each certificate is issued
+# to the child's pre-assigned ID number, never to the parent who applies.
+BUNDLE_SUBJECTS: dict[str, tuple[str, str]] = {"newborn": ("child_id_number", "child_name")}
+
+# A field that must name someone other than the applicant, the key field to blame, and the
+# message (a msgid of the services catalogue).
+BUNDLE_OTHER_PARTY: dict[str, tuple[str, str, str]] = {
+    "bdc-transfer": (
+        "seller_id_number",
+        "unit_number",
+        gettext_noop("You are the registered owner of this property: the buyer applies for the transfer."),
+    )
+}

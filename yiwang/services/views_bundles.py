@@ -49,32 +49,57 @@ def bundle_guide(request, code: str):
         }
         for step in steps
     ]
+    fillable, fields = bundles.bundle_autofill_potential(bundle=bundle)
     return render(
         request,
         "services/bundle_guide.html",
-        {"bundle": bundle, "rows": rows, "limit_days": bundles.bundle_limit_days(bundle, steps)},
+        {
+            "bundle": bundle,
+            "rows": rows,
+            "limit_days": bundles.bundle_limit_days(bundle, steps),
+            "fillable": fillable,
+            "fields": fields,
+            "fillable_percent": round(100 * fillable / fields) if fields else 0,
+        },
     )
+
+
+def _window_mode(request) -> bool:
+    return (request.POST.get("window") or request.GET.get("window")) == "1"
 
 
 @login_required
 def bundle_apply(request, code: str):
-    """The bundle's one form, filled from shared data for the logged-in applicant."""
+    """The bundle's one form, filled from shared data for the logged-in applicant, or, at the
+    integrated window (`?window=1`), for the applicant the clerk chose there (submitted on their
+    behalf). "Look up" (action=lookup) fills what the typed keys lead to (the unit number: the
+    property, the seller) without submitting."""
+    from yiwang.services.views_window import window_applicant_chosen
+
     bundle = _bundle_or_404(code)
-    try:
-        applicant = bundles.bundle_applicant(bundle=bundle, user=request.user)
-    except Forbidden as refusal:
-        return render(
-            request,
-            "services/bundle_refused.html",
-            {"bundle": bundle, "reason": refusal.message},
-            status=403,
-        )
+    window = _window_mode(request)
+    if window:
+        applicant = window_applicant_chosen(request)
+        if applicant is None:
+            messages.error(request, _("Find the applicant first."))
+            return redirect("services:window")
+    else:
+        try:
+            applicant = bundles.bundle_applicant(bundle=bundle, user=request.user)
+        except Forbidden as refusal:
+            return render(
+                request,
+                "services/bundle_refused.html",
+                {"bundle": bundle, "reason": refusal.message},
+                status=403,
+            )
     field_errors: dict[str, list[str]] = {}
     material_errors: dict[str, list[str]] = {}
     other_errors: list[str] = []
     sent = None
     if request.method == "POST":
         sent = {key[2:]: value for key, value in request.POST.items() if key.startswith("f_")}
+    if request.method == "POST" and request.POST.get("action") != "lookup":
         uploads = {
             int(key[2:]): upload
             for key, upload in request.FILES.items()
@@ -84,9 +109,10 @@ def bundle_apply(request, code: str):
             submitted = bundles.bundle_submit(
                 bundle=bundle,
                 actor=request.user,
-                values=sent,
+                values=sent or {},
                 uploads=uploads,
                 submission_key=request.POST.get("submission_key", ""),
+                on_behalf_of=applicant if window else None,
             )
         except FieldErrors as error:
             for where, message in error.errors:
@@ -99,13 +125,27 @@ def bundle_apply(request, code: str):
         except DomainError as error:
             other_errors.append(error.message)
         else:
+            if window:
+                messages.success(
+                    request,
+                    _("%(bundle)s %(reference)s accepted for %(name)s at the window.")
+                    % {"bundle": bundle.name, "reference": submitted.case.reference, "name": applicant.name},
+                )
+                return redirect("services:window")
             messages.success(
                 request,
                 _("%(bundle)s submitted: %(reference)s.")
                 % {"bundle": bundle.name, "reference": submitted.case.reference},
             )
             return redirect("services:bundle_status", reference=submitted.case.reference)
-    form = bundles.bundle_form(bundle=bundle, applicant=applicant, actor=request.user)
+    form = bundles.bundle_form(bundle=bundle, applicant=applicant, actor=request.user, given=sent)
+    rows = _form_rows(form, sent, field_errors)
+    for row in rows:
+        name = row["field"].name
+        if row["locked"]:  # someone else's ID number (the seller, the other parent) masked
+            row["value"] = bundles.bundle_value_shown(form=form, name=name, applicant=applicant)
+        row["key"] = name in form.keys
+    pending = [f for f in form.fields if f.has_source and f.subject_from and f.name not in form.values]
     has_errors = bool(field_errors or material_errors or other_errors)
     return render(
         request,
@@ -113,10 +153,13 @@ def bundle_apply(request, code: str):
         {
             "bundle": bundle,
             "applicant": applicant,
+            "window": window,
             "steps": form.steps,
-            "rows": _form_rows(form, sent, field_errors),
+            "rows": rows,
             "filled": form,
             "filled_percent": round(100 * form.share),
+            "key_labels": "、".join(f.label for f in form.fields if f.name in form.keys),
+            "pending_count": len(pending),
             "uploads": [
                 {"material": material, "errors": material_errors.get(str(material.pk), [])}
                 for material in form.uploads()

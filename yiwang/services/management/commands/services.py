@@ -5,8 +5,10 @@ the catalog search and the auto-fill share on the demo city.
     yiwang services measure [--users citizen,enterprise_agent] [--searches 500]
 
 `measure` fills every matter's form for each user (as the apply page does: exchange reads with
-their evidence) and times catalog searches; it ends with the lines autofill_share=…,
-autofill_mean_matter_share=…, catalog_search_p50_ms=…, catalog_search_p95_ms=….
+their evidence), and each 一件事 bundle's combined form (once the applicant typed its keys, e.g.
+the unit number of the flat bought), and times catalog searches; it ends with the lines
+autofill_share=…, autofill_mean_matter_share=…, bundle_autofill_share_<bundle>=…,
+bundle_autofill_min_share=…, catalog_search_p50_ms=…, catalog_search_p95_ms=….
 
 Prints the report (rows, created, updated, unchanged, rejected) and each problem with its row
 and column; exits with an error if nothing could be written. Running it twice on the same file
@@ -91,6 +93,7 @@ class Command(BaseCommand):
         import time
 
         from yiwang.core.models import User
+        from yiwang.services.bundles import bundle_autofill_measure
         from yiwang.services.models import Matter
         from yiwang.services.search import matter_search_ids
         from yiwang.services.selectors import matter_search
@@ -98,6 +101,7 @@ class Command(BaseCommand):
 
         filled = fields = 0
         shares: list[float] = []
+        bundle_shares: dict[str, float] = {}
         for username in [name.strip() for name in options["users"].split(",") if name.strip()]:
             user = User.objects.filter(username=username).first()
             if user is None:
@@ -112,6 +116,13 @@ class Command(BaseCommand):
             filled += result["filled"]
             fields += result["fields"]
             shares += [result["mean_matter_share"]] * result["matters"]
+            for row in bundle_autofill_measure(user=user):
+                keys = f" (typed: {', '.join(row['keys'])})" if row["keys"] else ""
+                self.stdout.write(
+                    f"{username}: bundle {row['code']} {row['name']}: {row['filled']}/{row['fields']} "
+                    f"fields filled ({row['share']:.1%}){keys}"
+                )
+                bundle_shares[row["code"]] = row["share"]
         names = list(Matter.objects.values_list("name", "name_initials"))
         rng = random.Random(1508)
         queries = []
@@ -132,5 +143,9 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"autofill_share={filled / fields if fields else 0:.4f}")
         self.stdout.write(f"autofill_mean_matter_share={sum(shares) / len(shares) if shares else 0:.4f}")
+        for code, share in sorted(bundle_shares.items()):
+            self.stdout.write(f"bundle_autofill_share_{code.replace('-', '_')}={share:.4f}")
+        if bundle_shares:
+            self.stdout.write(f"bundle_autofill_min_share={min(bundle_shares.values()):.4f}")
         self.stdout.write(f"catalog_search_p50_ms={statistics.median(timings):.2f}")
         self.stdout.write(f"catalog_search_p95_ms={p95:.2f}")
