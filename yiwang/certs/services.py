@@ -232,9 +232,11 @@ def _fields_check(certificate_type: CertificateType, fields: Any, errors: ErrorC
 def _number_next(certificate_type: CertificateType, year: int) -> str:
     """The next number of this type in this year: CODE-YYYY-NNNNNN. The UPDATE takes the row's
     write lock before the value is read back, so two issues never get the same number."""
-    NumberSequence.objects.get_or_create(certificate_type=certificate_type, year=year)
-    NumberSequence.objects.filter(certificate_type=certificate_type, year=year).update(last=F("last") + 1)
-    last = NumberSequence.objects.get(certificate_type=certificate_type, year=year).last
+    counter = NumberSequence.objects.filter(certificate_type=certificate_type, year=year)
+    if not counter.update(last=F("last") + 1):  # the first of the year
+        NumberSequence.objects.get_or_create(certificate_type=certificate_type, year=year)
+        counter.update(last=F("last") + 1)
+    last = counter.values_list("last", flat=True).get()
     return f"{certificate_type.code}-{year}-{last:06d}"
 
 
@@ -249,15 +251,18 @@ def certificate_issue(
     holder_name: str = "",
     valid_from: datetime.date | None = None,
     valid_to: datetime.date | None = None,
+    certificate_type: CertificateType | None = None,
 ) -> Certificate:
     """Issue a certificate of type `type_code` to `holder` (ID number or USCC), signed with the
     issuing department's active seal. `department` is the type's department (default) or one of
     its branches; `source` says what the certificate came from (e.g. "services:application:42").
     `valid_to` defaults to the type's validity. A valid certificate of the same type held by the
     same holder is superseded when the type allows one per holder. Raises FieldErrors naming
-    each bad argument; nothing is written unless everything is."""
+    each bad argument; nothing is written unless everything is. `certificate_type`: the type
+    (with its department), when the caller has just read it."""
     errors = ErrorCollector()
-    certificate_type = CertificateType.objects.select_related("department").filter(code=type_code).first()
+    if certificate_type is None or certificate_type.code != type_code:
+        certificate_type = CertificateType.objects.select_related("department").filter(code=type_code).first()
     if certificate_type is None or not certificate_type.is_active:
         raise FieldErrors.single(
             "type_code", _("There is no certificate type %(code)s.") % {"code": type_code}

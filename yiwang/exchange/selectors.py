@@ -243,7 +243,7 @@ def _resource_with_fields(code: str) -> tuple[Resource | None, list[tuple[str, s
     """The resource (id, code, owner, backing, subject field) and its (name, class, type) fields."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT r.id, r.code, r.department_id, r.backing, r.subject_field, r.title,"
+            "SELECT r.id, r.code, r.department_id, r.backing, r.subject_field, r.title, r.subject_type,"
             " f.name, f.sharing_class, f.type"
             " FROM exchange_resource r LEFT JOIN exchange_resourcefield f ON f.resource_id = r.id"
             " WHERE r.code = %s ORDER BY f.position, f.id",
@@ -252,7 +252,7 @@ def _resource_with_fields(code: str) -> tuple[Resource | None, list[tuple[str, s
         found = cursor.fetchall()
     if not found:
         return None, []
-    rid, rcode, department_id, backing, subject_field, title = found[0][:6]
+    rid, rcode, department_id, backing, subject_field, title, subject_type = found[0][:7]
     resource = Resource(
         id=rid,
         code=rcode,
@@ -260,10 +260,11 @@ def _resource_with_fields(code: str) -> tuple[Resource | None, list[tuple[str, s
         backing=backing,
         subject_field=subject_field,
         title=title,
+        subject_type=subject_type,
     )
     resource._state.adding = False
     resource._state.db = connection.alias
-    return resource, [(row[6], row[7], row[8]) for row in found if row[6] is not None]
+    return resource, [(row[7], row[8], row[9]) for row in found if row[7] is not None]
 
 
 def _entry(cache: _ReadCache, code: str) -> _Entry | None:
@@ -309,6 +310,40 @@ def _granted_fields(
         cache.grants.clear()
     cache.grants[key] = _Grants(frozenset(granted), until)
     return granted
+
+
+def resource_readable(
+    *, consumer: Department, code: str, now: datetime.datetime | None = None
+) -> tuple[Resource, dict[str, str], frozenset[str]] | None:
+    """The resource (id, code, owner, backing, subject type and field, title), the sharing
+    class of each of its fields, and the fields this consumer may read now — readable_fields'
+    answer, from the read cache — or None when there is no such resource. The cache is checked against the catalog version first (one
+    indexed read), so a field class or a grant changed since it was loaded is seen."""
+    global _cache
+    now = now or timezone.now()
+    version = catalog_version_get()
+    cache = _cache
+    if cache.version != version:
+        cache = _cache = _ReadCache(version=version)
+    entry = _entry(cache, code)
+    if entry is None:
+        return None
+    if _is_owner(consumer, entry.resource):
+        return entry.resource, entry.classes, frozenset(entry.classes)
+    granted = (
+        _granted_fields(cache=cache, consumer=consumer, resource=entry.resource, now=now)
+        if entry.conditional
+        else frozenset()
+    )
+    return (
+        entry.resource,
+        entry.classes,
+        frozenset(
+            name
+            for name, sharing in entry.classes.items()
+            if sharing == SharingClass.OPEN or (sharing == SharingClass.CONDITIONAL and name in granted)
+        ),
+    )
 
 
 def _subject_records(*, resource: Resource, subject: str, limit: int) -> list[dict[str, Any]]:

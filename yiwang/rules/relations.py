@@ -16,8 +16,10 @@ which resource is the exchange's grant question (see docs/rules.md).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import connection
+from django.db.models import prefetch_related_objects
 
 from yiwang.rules.compiler import Relation
 
@@ -108,17 +110,30 @@ def _registry_sql(backing: str) -> str:
     raise LookupError(f"unknown registry backing {backing!r}")
 
 
-def platform_relations(resources: Iterable[str], *, mirror: bool = True) -> dict[str, Relation]:
+def platform_relations(
+    resources: Iterable[str], *, mirror: bool = True, loaded: dict[str, Any] | None = None
+) -> dict[str, Relation]:
     """A Relation for each resource code, on the default database connection. A record-backed
     feed is read from its typed mirror (yiwang.rules.mirror) when it has one in sync, unless
-    `mirror` is false; from the JSON of its records otherwise."""
+    `mirror` is false; from the JSON of its records otherwise. `loaded`: the resources (with
+    their fields prefetched) by code, when the caller has them already. The mirrors' states are
+    only read when a record-backed feed is among the resources (a registry-backed resource is
+    always its registry table)."""
     from yiwang.exchange.models import Record, Resource
     from yiwang.rules.mirror import mirror_relation_sql, mirror_states
 
+    codes = set(resources)
+    if loaded is not None and codes <= set(loaded):
+        found = [loaded[code] for code in sorted(codes)]
+    else:
+        found = list(Resource.objects.filter(code__in=list(codes)))
     vendor = connection.vendor
     relations: dict[str, Relation] = {}
-    states = mirror_states() if mirror else {}
-    for resource in Resource.objects.filter(code__in=list(resources)).prefetch_related("fields"):
+    feeds = [resource for resource in found if not resource.backing]
+    if feeds:
+        prefetch_related_objects(feeds, "fields")
+    states = mirror_states() if mirror and feeds else {}
+    for resource in found:
         if resource.backing:
             relations[resource.code] = Relation(_registry_sql(resource.backing))
             continue

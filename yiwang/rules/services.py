@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -255,6 +259,113 @@ class Explanation:
     on: datetime.date | None = None
 
 
+# What does not change from one evaluation to the next is kept in the process: a version's
+# parsed definition and the rendered SQL of a definition over the same relations, parameter
+# values and day. Both are keyed by content (the definition's canonical JSON, the relations'
+# SQL), never by a row id alone, so a newly published version (or an edited mirror, a new
+# parameter value, another day) simply misses the cache; nothing has to be invalidated.
+CACHE_LIMIT = 256
+_SUBJECT_SLOT = "__yiwang_rules_subject_slot__"
+_cache_lock = threading.Lock()
+_parsed_cache: OrderedDict[str, Definition] = OrderedDict()
+_sql_cache: OrderedDict[tuple, str] = OrderedDict()
+
+
+def rule_cache_clear() -> None:
+    """Forget the parsed definitions and rendered statements of this process."""
+    with _cache_lock:
+        _parsed_cache.clear()
+        _sql_cache.clear()
+
+
+def _cache_get(cache: OrderedDict, key: Any) -> Any:
+    with _cache_lock:
+        found = cache.get(key)
+        if found is not None:
+            cache.move_to_end(key)
+        return found
+
+
+def _cache_put(cache: OrderedDict, key: Any, value: Any) -> None:
+    with _cache_lock:
+        cache[key] = value
+        while len(cache) > CACHE_LIMIT:
+            cache.popitem(last=False)
+
+
+def _definition_key(raw: dict) -> str:
+    return json.dumps(raw, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def definition_of(version: RuleVersion) -> Definition:
+    """The parsed definition of a rule version, parsed once per process (keyed by the
+    definition's content: a new version, or a different definition under a reused id, is
+    parsed anew)."""
+    key = _definition_key(version.definition)
+    parsed = _cache_get(_parsed_cache, key)
+    if parsed is None:
+        parsed = definition_parse(version.definition)
+        _cache_put(_parsed_cache, key, parsed)
+    return parsed
+
+
+def _statement(
+    parsed: Definition,
+    *,
+    relations: dict[str, Any],
+    parameters: dict[str, int],
+    on: datetime.date,
+    dialect: str,
+    subjects: list[str] | None,
+    eligible_only: bool,
+) -> str:
+    """rule_sql, rendered once per definition, relations, parameter values, day, dialect and
+    kind of run; the subjects of an explain are spliced into the cached statement (as the
+    compiler splices them into its own rendering)."""
+    from sqlglot import exp
+
+    from yiwang.rules.compiler import rule_sql
+
+    key = (
+        _definition_key(parsed.raw) if parsed.raw else repr(parsed),
+        tuple(sorted((code, relation.sql) for code, relation in relations.items())),
+        tuple(sorted(parameters.items())),
+        on.isoformat(),
+        dialect,
+        eligible_only,
+        subjects is None,
+    )
+    sql = _cache_get(_sql_cache, key)
+    if sql is None:
+        sql = rule_sql(
+            parsed,
+            relations=relations,
+            parameters=parameters,
+            on=on,
+            dialect=dialect,
+            subjects=None if subjects is None else [_SUBJECT_SLOT],
+            eligible_only=eligible_only,
+        )
+        _cache_put(_sql_cache, key, sql)
+    if subjects is None:
+        return sql
+    listed = ", ".join(
+        exp.Literal.string(key).sql(dialect=dialect) if "'" in key or "\\" in key else f"'{key}'"
+        for key in (str(subject) for subject in subjects)
+    )
+    return sql.replace(f"'{_SUBJECT_SLOT}'", listed or "NULL")
+
+
+@dataclass
+class RuleRead:
+    """A rule run under a department's grants whose evidence is not written yet: `rows` as
+    rule_evaluate returns them; `evidence_record()` writes the evidence rows and the audit
+    entry (call it inside the transaction that acts on the rows)."""
+
+    rows: list[dict[str, Any]]
+    evidence_record: Callable[[], None]
+
+
 def rule_evaluate(
     definition: Definition | dict,
     *,
@@ -278,17 +389,51 @@ def rule_evaluate(
     row per resource to the exchange's chain and one audit entry `rules.batch_read`, each
     naming the rule, its version, the purpose and the number of rows. Without a consumer the
     rule runs as the platform itself (a rule's author trying it, the tests)."""
-    from yiwang.rules.compiler import rule_sql
+    read = rule_read(
+        definition,
+        on=on,
+        subjects=subjects,
+        eligible_only=eligible_only,
+        parameters=parameters,
+        consumer=consumer,
+        purpose=purpose,
+        actor=actor,
+        version=version,
+    )
+    read.evidence_record()
+    return read.rows
+
+
+def rule_read(
+    definition: Definition | dict,
+    *,
+    on: datetime.date,
+    subjects: list[str] | None = None,
+    eligible_only: bool = False,
+    parameters: dict[str, int] | None = None,
+    consumer: Any = None,
+    purpose: str = "",
+    actor: Any = None,
+    version: RuleVersion | None = None,
+) -> RuleRead:
+    """rule_evaluate's read without its writes: the grants are checked (a refusal is audited
+    and raised at once, as rule_evaluate does) and the statement run, but the evidence of a
+    served read is written only by `evidence_record()` on the result — so that a caller can
+    read first and hold its write transaction (SQLite's write lock, the chains' heads) only
+    for the writes: the evidence and what it decides from the rows."""
     from yiwang.rules.relations import dialect_of_connection, platform_relations
 
     parsed = definition if isinstance(definition, Definition) else definition_parse(definition)
     fields_read: dict[str, list[str]] = {}
+    resources: dict[str, Any] | None = None
     if consumer is not None:
-        fields_read = _batch_read_check(parsed, consumer=consumer, purpose=purpose, actor=actor)
+        fields_read, resources = _batch_read_check(parsed, consumer=consumer, purpose=purpose, actor=actor)
     values = parameters_at(parsed.parameters(), on) if parameters is None else parameters
-    sql = rule_sql(
+    sql = _statement(
         parsed,
-        relations=platform_relations({source.resource for source in parsed.sources.values()}),
+        relations=platform_relations(
+            {source.resource for source in parsed.sources.values()}, loaded=resources
+        ),
         parameters=values,
         on=on,
         dialect=dialect_of_connection(),
@@ -299,11 +444,15 @@ def rule_evaluate(
         cursor.execute(sql)
         names = [column[0] for column in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    if consumer is not None:
+
+    def evidence_record() -> None:
+        if consumer is None:
+            return
         _batch_read_record(
             parsed,
             rows=rows,
             fields_read=fields_read,
+            resource_ids={code: resource.pk for code, resource in (resources or {}).items()},
             consumer=consumer,
             purpose=purpose,
             actor=actor,
@@ -313,7 +462,8 @@ def rule_evaluate(
             eligible_only=eligible_only,
             parameters=parameters,
         )
-    return rows
+
+    return RuleRead(rows=rows, evidence_record=evidence_record)
 
 
 def rule_fields_read(definition: Definition) -> dict[str, set[str]]:
@@ -354,10 +504,13 @@ def rule_fields_read(definition: Definition) -> dict[str, set[str]]:
     return read
 
 
-def _batch_read_check(parsed: Definition, *, consumer: Any, purpose: str, actor: Any) -> dict[str, list[str]]:
+def _batch_read_check(
+    parsed: Definition, *, consumer: Any, purpose: str, actor: Any
+) -> tuple[dict[str, list[str]], dict[str, Any]]:
     """The fields read, per resource, as the exchange names them (a `<field>_fen` is the
-    decimal field `<field>`), after checking that `consumer` may read every one of them now.
-    Refused, audited, with every field it may not read named."""
+    decimal field `<field>`), after checking that `consumer` may read every one of them now,
+    and the resources (with their fields). Refused, audited, with every field it may not read
+    named."""
     from yiwang.exchange.models import Grant, Resource, SharingClass
     from yiwang.exchange.selectors import readable_fields
 
@@ -421,7 +574,7 @@ def _batch_read_check(parsed: Definition, *, consumer: Any, purpose: str, actor:
         from yiwang.exchange.selectors import ReadRefused
 
         raise ReadRefused(message)
-    return fields_read
+    return fields_read, resources
 
 
 def _version_number(parsed: Definition, version: RuleVersion | None) -> int | None:
@@ -440,6 +593,7 @@ def _batch_read_record(
     *,
     rows: list[dict[str, Any]],
     fields_read: dict[str, list[str]],
+    resource_ids: dict[str, int],
     consumer: Any,
     purpose: str,
     actor: Any,
@@ -453,7 +607,6 @@ def _batch_read_record(
     hash is taken of the verdicts (subject, eligible, amount per line), not of the whole rows."""
     from yiwang.core.audit import content_hash
     from yiwang.exchange.evidence import evidence_append
-    from yiwang.exchange.models import Resource
 
     now = timezone.now()
     purpose = purpose.strip()[:255]
@@ -462,7 +615,7 @@ def _batch_read_record(
     response_hash = content_hash(verdicts.encode())
     actor_id = actor.pk if getattr(actor, "pk", None) else None
     one = subjects[0] if subjects is not None and len(subjects) == 1 else ""
-    ids = dict(Resource.objects.filter(code__in=list(fields_read)).values_list("code", "pk"))
+    ids = resource_ids
     sequences = []
     with transaction.atomic():
         for code, names in sorted(fields_read.items()):
@@ -532,13 +685,40 @@ def rule_explain(
     """For each subject, each condition with the value found, what it was compared with and
     whether it passed — the same statement the batch runs, restricted to these subjects. With
     a consumer, read under the exchange's grants as rule_evaluate does."""
+    explanations, read = rule_explain_read(
+        definition,
+        subjects=subjects,
+        on=on,
+        consumer=consumer,
+        purpose=purpose,
+        actor=actor,
+        version=version,
+        parameters=parameters,
+    )
+    read.evidence_record()
+    return explanations
+
+
+def rule_explain_read(
+    definition: Definition | dict,
+    *,
+    subjects: list[str],
+    on: datetime.date,
+    consumer: Any = None,
+    purpose: str = "",
+    actor: Any = None,
+    version: RuleVersion | None = None,
+    parameters: dict[str, int] | None = None,
+) -> tuple[list[Explanation], RuleRead]:
+    """rule_explain without writing the evidence yet (see rule_read): the explanations and the
+    read, whose `evidence_record()` the caller calls in the transaction that acts on them."""
     from yiwang.rules.explain import condition_unit, parameter_units
 
     parsed = definition if isinstance(definition, Definition) else definition_parse(definition)
     units_of = parameter_units(parsed.parameters())
     units = {condition.id: condition_unit(condition, units_of) for condition in parsed.conditions}
     explanations = []
-    rows = rule_evaluate(
+    read = rule_read(
         parsed,
         on=on,
         subjects=subjects,
@@ -548,7 +728,7 @@ def rule_explain(
         version=version,
         parameters=parameters,
     )
-    for row in rows:
+    for row in read.rows:
         explanations.append(
             Explanation(
                 subject=str(row["subject"]),
@@ -572,7 +752,7 @@ def rule_explain(
                 on=on,
             )
         )
-    return explanations
+    return explanations, read
 
 
 # --- reading rules (the workbench's questions) ----------------------------------------------------

@@ -206,33 +206,38 @@ def application_instant_decide(
     → `instant_approve` (the certificate is issued in the same transaction) and `instant` =
     "approved"; otherwise, or if the data cannot be read or the approval is refused, the
     application stays for a human with `instant` = "fallback" and the explanation (or the
-    error) in `instant_explanation`. One transaction: the read's evidence, the decision and its
-    effects are written together. Only a submitted application of a rules-approvable matter is
+    error) in `instant_explanation`. The shared data are read first; then one transaction
+    writes the read's evidence, the decision and its effects together. Only a submitted application of a rules-approvable matter is
     decided; anything else is returned unchanged."""
     from yiwang.cases.services import case_transition_system
-    from yiwang.rules.services import rule_explain, rule_in_force
+    from yiwang.rules.services import definition_of, rule_explain_read, rule_in_force
 
     matter = application.matter
     if not matter.instant_rule or application.instant or application.case.state != states.SUBMITTED:
         return application
     on = on or timezone.localdate()
     case = application.case
-    with transaction.atomic():
-        try:
-            version = rule_in_force(code=matter.instant_rule)
-            explanations = rule_explain(
-                version.definition,
-                subjects=[application.subject_key],
-                on=on,
-                consumer=matter.department,
-                purpose=INSTANT_PURPOSE % matter.name,
-                actor=actor,
-                version=version,
-            )
-        except DomainError as error:  # a refused read is audited by the exchange, kept with this
+    # The rule is read before the write transaction opens (a refused read is audited by the
+    # rules engine in its own transaction, as before): the transaction — SQLite's write lock,
+    # the heads of the evidence chain and of the audit log — holds only the writes.
+    try:
+        version = rule_in_force(code=matter.instant_rule)
+        explanations, read = rule_explain_read(
+            definition_of(version),
+            subjects=[application.subject_key],
+            on=on,
+            consumer=matter.department,
+            purpose=INSTANT_PURPOSE % matter.name,
+            actor=actor,
+            version=version,
+        )
+    except DomainError as error:  # a refused read is audited by the exchange, kept with this
+        with transaction.atomic():
             return _fallback(
                 application, data={"code": matter.instant_rule, "error": error.message}, actor=actor
             )
+    with transaction.atomic():
+        read.evidence_record()  # the read's evidence, with the decision taken from it
         if not explanations:
             message = _("The rule found no record of the applicant in the shared data.")
             return _fallback(application, data={"code": matter.instant_rule, "error": message}, actor=actor)
@@ -262,18 +267,21 @@ def application_instant_decide(
 # --------------------------------------------------------------------------- 无证办理
 
 
-def certificates_missing(*, matter: Matter, holder: str, bundle: Any = None) -> list[tuple[Material, str]]:
+def certificates_missing(
+    *, matter: Matter, holder: str, bundle: Any = None, materials: list[Material] | None = None
+) -> list[tuple[Material, str]]:
     """The materials of `matter` that are e-certificates (source e_certificate whose
     resource_code is a certificate type) the holder does not hold valid today, each with the
     message to show. When the application is a step of a bundle (一件事), a certificate issued
     by an earlier step of the same bundle is not asked for either: that step's approval issues
-    it (the check would otherwise run before the certificate exists)."""
+    it (the check would otherwise run before the certificate exists). `materials`: the
+    matter's materials when the caller has them already."""
     from yiwang.certs.models import CertificateType
     from yiwang.certs.selectors import certificate_held
 
     materials = [
         material
-        for material in matter.materials.all()
+        for material in (matter.materials.all() if materials is None else materials)
         if material.source == MaterialSource.E_CERTIFICATE and material.resource_code
     ]
     if not materials:
@@ -472,9 +480,9 @@ def _issuing_department(matter: Matter, certificate_type: Any) -> Any:
     department, or a branch of it with its own seal); else None (the type's department)."""
     from yiwang.certs.services import seal_active
 
+    if matter.department_id == certificate_type.department_id:
+        return certificate_type.department
     department = matter.department
-    if department.pk == certificate_type.department_id:
-        return department
     if department.parent_id == certificate_type.department_id and seal_active(department=department):
         return department
     return None
@@ -495,9 +503,11 @@ def certificate_on_move(
         and case.state == states.APPROVED
         and matter.certificate_type
     ):
-        certificate_type = CertificateType.objects.filter(
-            code=matter.certificate_type, is_active=True
-        ).first()
+        certificate_type = (
+            CertificateType.objects.select_related("department")
+            .filter(code=matter.certificate_type, is_active=True)
+            .first()
+        )
         if certificate_type is None:
             raise FieldErrors.single(
                 "certificate_type",
@@ -513,6 +523,7 @@ def certificate_on_move(
             actor=actor,
             department=_issuing_department(matter, certificate_type),
             source=f"services:application:{application.pk}",
+            certificate_type=certificate_type,
         )
         Application.objects.filter(pk=application.pk).update(certificate_number=certificate.number)
         application.certificate_number = certificate.number

@@ -218,7 +218,7 @@ def form_autofill(*, matter: Matter, applicant: Applicant, actor: Any) -> Filled
     reading as the matter's department, with the purpose recorded on each read. A field the
     department may not read (no grant, a closed field) is left for the applicant; nothing is
     refused. Fields read by another field's value (`subject_from`) are filled after it."""
-    from yiwang.exchange.selectors import exchange_read, readable_fields, resource_get
+    from yiwang.exchange.selectors import exchange_read, resource_readable
 
     fields = list(matter.form_fields.all())
     filled = FilledForm(fields=fields)
@@ -239,13 +239,12 @@ def form_autofill(*, matter: Matter, applicant: Applicant, actor: Any) -> Filled
             if subject:
                 groups.setdefault((form_field.resource_code, subject), []).append(form_field)
         for (resource_code, subject), group in groups.items():
-            try:
-                resource = resource_get(code=resource_code)
-            except NotFound:
+            found = resource_readable(consumer=consumer, code=resource_code)
+            if found is None:
                 continue
+            resource, _classes, readable = found
             if not form_field_fits(resource.subject_type, applicant, group[0]):
                 continue
-            readable = set(readable_fields(consumer=consumer, resource=resource))
             wanted = sorted({f.resource_field for f in group if f.resource_field in readable})
             if not wanted:
                 continue
@@ -432,7 +431,9 @@ def application_submit(
     # 无证办理: an e-certificate material is never asked for, but the applicant must hold it.
     from yiwang.services.instant import certificates_missing
 
-    for material, message in certificates_missing(matter=matter, holder=applicant.subject_key, bundle=bundle):
+    for material, message in certificates_missing(
+        matter=matter, holder=applicant.subject_key, bundle=bundle, materials=materials
+    ):
         errors.add(("materials", str(material.pk)), message)
     errors.raise_if_any()
     now = now or timezone.now()
@@ -468,14 +469,17 @@ def application_submit(
                 bundle=bundle,
                 bundle_step=bundle_step,
             )
+            ApplicationMaterial.objects.bulk_create(
+                ApplicationMaterial(
+                    application=application,
+                    material=material,
+                    fetched_from=material.resource_code or material.source,
+                )
+                for material in materials
+                if material.fetched
+            )
             for material in materials:
-                if material.fetched:
-                    ApplicationMaterial.objects.create(
-                        application=application,
-                        material=material,
-                        fetched_from=material.resource_code or material.source,
-                    )
-                elif material.pk in checked_uploads:
+                if material.pk in checked_uploads:
                     upload, content_type = checked_uploads[material.pk]
                     digest = hashlib.sha256()
                     for chunk in upload.chunks():
