@@ -529,7 +529,7 @@ def test_the_newborn_form_is_filled_from_the_hospital_report_and_the_registry(bu
     assert form["share"] >= 0.7 and form["prefilled"] == form["total"] - 3
     assert fields["birth_number"]["value"] == world.birth["birth_number"]
     assert fields["birth_number"]["source"] == "wjw.birth_parents.birth_number"
-    assert fields["child_sex"]["value"] == "F" and fields["child_sex"]["source"] == "wjw.births.child_sex"
+    assert fields["child_sex"]["value"] == "女" and fields["child_sex"]["source"] == "wjw.births.child_sex"
     assert fields["birth_place"]["value"] == "萍乡市妇幼保健院" and not fields["birth_place"]["editable"]
     # The hospital reports numbers; the names come from the population base.
     assert fields["mother_name"]["value"] == world.person.name

@@ -1188,7 +1188,7 @@ def bundle_sample_keys(*, form: BundleForm, applicant: Any) -> dict[str, str]:
             owner = (
                 property_owner_list()
                 .filter(person__isnull=False)
-                .exclude(person__id_number=applicant.subject_key)
+                .exclude(property__owners__person__id_number=applicant.subject_key)
                 .first()
             )
             if owner is not None:

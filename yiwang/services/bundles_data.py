@@ -159,7 +159,7 @@ CHILD_FIELDS = (
         "child_sex",
         "birth_number",
         False,
-        choices="M=男|F=女",
+        choices="男|女",
     ),
     FieldSpec("child_birth_date", "出生日期", "date", True, BIRTHS, "birth_date", "birth_number", False),
     FieldSpec("birth_place", "出生医院", "text", True, BIRTHS, "hospital", "birth_number", False),

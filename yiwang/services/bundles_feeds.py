@@ -139,7 +139,8 @@ def birth_record_push(
     actor: Any = ACTOR,
 ) -> dict[str, Any]:
     """Report one live birth as the hospital does (the records and the parents' index rows,
-    one batch each); returns the birth record. Mother and father are registry persons."""
+    one batch each); returns the birth record. Mother and father are registry persons;
+    `child_sex` is "M" or "F" (the feed says 男 / 女, as the certificate prints it)."""
     birth_feeds_publish(actor=actor)
     parent = mother
     number = f"CS{birth_date:%Y%m%d}{mother.id_number[-6:]}"
@@ -151,7 +152,7 @@ def birth_record_push(
             sex=child_sex,
             seed=int(mother.id_number[-7:-1]) + birth_date.toordinal(),
         ),
-        "child_sex": child_sex,
+        "child_sex": {"M": "男", "F": "女"}[child_sex],  # as the certificate prints it
         "birth_date": birth_date.isoformat(),
         "hospital": hospital,
         "weight_grams": weight_grams,

@@ -16,5 +16,6 @@ class Command(BaseCommand):
         counts = bundles_demo_seed()
         self.stdout.write(
             "bundles: {matters_created} matters created, {matters_updated} updated; {bundles_changed} "
-            "bundles written, {bundles} in all; {grants} sharing grants made for auto-fill".format(**counts)
+            "bundles written, {bundles} in all; {grants} sharing grants made for auto-fill; {births} births "
+            "reported into the 卫健委's birth feed".format(**counts)
         )
