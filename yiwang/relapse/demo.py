@@ -60,7 +60,7 @@ def _push(code: str, records: list[dict]) -> None:
 
 def _households(rng: random.Random, count: int) -> list[Household]:
     candidates = list(
-        Household.objects.filter(is_rural=True)
+        Household.objects.filter(is_rural=True, division__is_outside_city=False)
         .annotate(size=Count("members"))
         .filter(size__gte=2)
         .order_by("id")

@@ -353,9 +353,11 @@ def screen(
                 source=source, period=period, household__number__in=numbers[start : start + 500]
             ).values_list("household__number", flat=True)
         )
-    households = {
+    households = {  # (a household whose 户籍 is outside the city is monitored where it is registered)
         household.number: household
-        for household in Household.objects.filter(number__in=numbers).select_related("division__parent")
+        for household in Household.objects.filter(
+            number__in=numbers, division__is_outside_city=False
+        ).select_related("division__parent")
     }
     created = 0
     for row in rows:
