@@ -256,14 +256,14 @@ def figures(*, season: Season) -> dict[str, Any]:
     )
     for placement in placements:
         registration = placement.registration
+        home = registration.home_division
         if placement.school_id:
             county = county_of[placement.school_id]
+        elif home.is_outside_city and registration.catchment_school_id in county_of:
+            # a migrant child (户籍 elsewhere): counted where the residence permit's catchment is
+            county = county_of[registration.catchment_school_id]
         else:
-            county = (
-                registration.home_division.parent.parent
-                if registration.home_division.parent
-                else registration.home_division
-            )
+            county = home.parent.parent if home.parent else home
         entry = row(county, registration.level)
         if placement.school_id:
             entry["placed"] += 1

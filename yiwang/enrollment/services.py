@@ -535,7 +535,12 @@ def config_check(*, season: Season) -> list[Problem]:
                 school__season=season, school__capacities__level=level, division__isnull=False
             ).values_list("division_id", flat=True)
         )
-        inhabited = set(household_list().values_list("division_id", flat=True).distinct())
+        inhabited = set(  # (a 户籍 outside the city is in no catchment by nature)
+            household_list()
+            .filter(division__is_outside_city=False)
+            .values_list("division_id", flat=True)
+            .distinct()
+        )
         gaps = sorted(inhabited - covered)
         if gaps:
             names = dict(Division.objects.filter(code__in=gaps[:20]).values_list("code", "name"))
@@ -601,11 +606,15 @@ def config_check(*, season: Season) -> list[Problem]:
                 where=choice.registration.number,
             )
         )
+    submitted = Registration.objects.filter(season=season, state=Registration.State.SUBMITTED)
+    outside = outside_divisions()
     homes = set(
-        Registration.objects.filter(season=season, state=Registration.State.SUBMITTED).values_list(
-            "home_division_id", flat=True
-        )
+        submitted.exclude(home_division_id__in=outside).values_list("home_division_id", flat=True).distinct()
     )
+    homes |= {  # a 户籍 outside the city: where the residence permit says the child lives
+        living_division(registration, outside=outside)
+        for registration in submitted.filter(home_division_id__in=outside).select_related("catchment_school")
+    } - {""}
     placed = set(Locality.objects.filter(division_id__in=homes).values_list("division_id", flat=True))
     for code in sorted(homes - placed)[:20]:
         problems.append(
@@ -620,6 +629,25 @@ def config_check(*, season: Season) -> list[Problem]:
 
 
 # --- geography ---------------------------------------------------------------------------------
+
+
+def outside_divisions() -> set[str]:
+    """Codes of the divisions outside the city (户籍 places of migrant families)."""
+    return set(Division.objects.filter(is_outside_city=True).values_list("code", flat=True))
+
+
+def living_division(registration: Registration, *, outside: set[str]) -> str:
+    """The village/community where the child lives: the 户籍's; for a 户籍 outside the city
+    (`outside`: outside_divisions()) the residence permit's, the one of the catchment school
+    first ("" when there is none)."""
+    if registration.home_division_id not in outside:
+        return registration.home_division_id
+    catchment = registration.catchment_school.code if registration.catchment_school_id else ""
+    permits = sorted(
+        (registration.facts or {}).get("permits") or [],
+        key=lambda permit: permit.get("catchment_school") != catchment,
+    )
+    return next((str(p["division_code"]) for p in permits if p.get("division_code")), "")
 
 
 def plane_xy(longitude: np.ndarray, latitude: np.ndarray) -> np.ndarray:
@@ -1170,11 +1198,13 @@ def market_build(*, season: Season, level: str, seed: str) -> Market:
             _("These registrations rank a school that does not enroll this season: %s")
             % "；".join(closed[:20])
         )
-    # Homes on the map: the village's place, else the catchment school's, else the town's first school.
+    # Homes on the map: the village's place (for a 户籍 outside the city the residence permit's
+    # community), else the catchment school's.
     localities = {row.division_id: (row.longitude, row.latitude) for row in Locality.objects.all()}
+    outside = outside_divisions()
     home = np.zeros((n, 2))
     for i, registration in enumerate(registrations):
-        place = localities.get(registration.home_division_id)
+        place = localities.get(living_division(registration, outside=outside))
         if place is None and registration.catchment_school is not None:
             place = (registration.catchment_school.longitude, registration.catchment_school.latitude)
         home[i] = place or (0.0, 0.0)

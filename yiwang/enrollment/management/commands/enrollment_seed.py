@@ -20,7 +20,8 @@ class Command(BaseCommand):
         result = enrollment_demo_seed()
         self.stdout.write(
             f"Enrollment 2027: {result['schools']} schools created, {result['registered']} children registered "
-            f"({result['refused']} refused), grants made {result['grants']}; "
+            f"({result['refused']} refused), 随迁子女 families created {result['migrant_families']} "
+            f"(exchange records pushed {result['migrant_records']}), grants made {result['grants']}; "
             f"allocation run {result['run'] or 'already in force'} {result['stability']}"
         )
         self.stdout.write(
