@@ -664,3 +664,18 @@ def test_my_applications_list_a_bundle_once(bundled):
     assert 'id="my-applications"' not in page
     status_page = client_for(world.citizen).get(f"/services/bundles/{body['reference']}/").content.decode()
     assert f"/services/applications/{step_reference}/" in status_page
+
+
+def test_a_newborn_bundle_is_applied_for_once_per_child(bundled):
+    world = bundled
+    first = submit(world.citizen, "newborn", newborn_values(), key="n1").json()
+    again = post(
+        client_for(world.citizen),
+        "/api/services/bundle-applications",
+        {"bundle": "newborn", "values": newborn_values(), "submission_key": "n2"},
+    )
+    assert again.status_code == 422
+    errors = again.json()["error"]["fields"]
+    assert [item["path"] for item in errors] == ["body.values.child_id_number"]
+    assert first["reference"] in errors[0]["message"]
+    assert BundleApplication.objects.count() == 1

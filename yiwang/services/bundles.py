@@ -660,6 +660,31 @@ def _check_keys(
     return unknown
 
 
+def _check_subject_once(*, bundle: Bundle, values: dict[str, str], errors: ErrorCollector) -> None:
+    """A bundle about someone (the newborn) is applied for once: not again while one is in
+    progress or after one completed (another submission key, the other parent, the window)."""
+    from yiwang.services.bundles_data import BUNDLE_SUBJECTS
+
+    spec = BUNDLE_SUBJECTS.get(bundle.code)
+    number = values.get(spec[0], "") if spec else ""
+    if not number:
+        return
+    earlier = (
+        BundleApplication.objects.filter(
+            bundle=bundle, case__state__in=(states.IN_PROGRESS, states.COMPLETED)
+        )
+        .filter(**{f"values__{spec[0]}": number})
+        .select_related("case")
+        .first()
+    )
+    if earlier is not None:
+        errors.add(
+            ("values", spec[0]),
+            _("%(bundle)s was already applied for (%(reference)s).")
+            % {"bundle": bundle.name, "reference": earlier.case.reference},
+        )
+
+
 def _clean_values(
     form: BundleForm, values: dict[str, Any], errors: ErrorCollector, skip: set[str] = frozenset()
 ) -> dict[str, str]:
@@ -807,6 +832,7 @@ def bundle_submit(
     for material_id in uploads:
         if material_id not in asked:
             errors.add(("materials", str(material_id)), _("This material is not asked of the applicant."))
+    _check_subject_once(bundle=bundle, values=clean, errors=errors)
     errors.raise_if_any()
     now = now or timezone.now()
     try:
