@@ -210,3 +210,80 @@ def test_affected_subjects_follow_the_links_and_the_record_history(db):
     assert both.subjects == ["H1", "H2"]
     assert both.eligible == ["H2"]
     assert {row["subject"]: row["v_self_pay"] for row in both.rows} == {"H1": 0, "H2": 1_500_000}
+
+
+def test_the_link_values_of_a_batch_come_from_the_mirror_by_batch_or_by_key(
+    db, django_capture_on_commit_callbacks
+):
+    """Asked as an ingest listener asks (the batch's keys and id), the claims' ID numbers are the
+    mirror's rows of that batch; asked about other keys, or with the mirror behind, each key is
+    looked up — the same subjects either way."""
+    department = DepartmentFactory(code="YB")
+    made = {}
+    for code, key, fields in (
+        ("t.households", "household_no", [_field("household_no")]),
+        ("t.members", "id_number", [_field("id_number"), _field("household_no")]),
+        (
+            "t.claims",
+            "claim_no",
+            [
+                _field("claim_no"),
+                _field("id_number"),
+                _field("paid_on", "date"),
+                _field("self_pay", "decimal"),
+            ],
+        ),
+    ):
+        made[code] = exchange.resource_publish(
+            actor=SYSTEM,
+            department=department,
+            code=code,
+            title=code,
+            subject_type="none",
+            key_field=key,
+            fields=fields,
+        )
+    _push(made["t.households"], [{"household_no": f"H{i}"} for i in range(4)])
+    _push(made["t.members"], [{"id_number": f"P{i}", "household_no": f"H{i}"} for i in range(4)])
+    mirror_build(made["t.claims"])
+    with django_capture_on_commit_callbacks(execute=True):
+        first = _push(
+            made["t.claims"],
+            [
+                {"claim_no": f"C{i}", "id_number": f"P{i}", "paid_on": "2026-10-01", "self_pay": "1.00"}
+                for i in range(3)
+            ],
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        # C0 moved to P3; C1 unchanged (not written by this batch); C9 new
+        second = _push(
+            made["t.claims"],
+            [
+                {"claim_no": "C0", "id_number": "P3", "paid_on": "2026-10-01", "self_pay": "1.00"},
+                {"claim_no": "C1", "id_number": "P1", "paid_on": "2026-10-01", "self_pay": "1.00"},
+                {"claim_no": "C9", "id_number": "P2", "paid_on": "2026-10-01", "self_pay": "15000.00"},
+            ],
+        )
+    assert (second.created, second.updated, second.unchanged) == (1, 1, 1)
+
+    def touched(keys, batch_id):
+        return affected_subjects(definition=RULE, resource_code="t.claims", keys=keys, batch_id=batch_id)
+
+    # C0 has moved on since the first batch: read by key, as the records are now
+    assert touched(["C0", "C1", "C2"], first.batch_id) == ["H1", "H2", "H3"]
+    assert touched(["C0", "C9"], second.batch_id) == ["H0", "H2", "H3"]  # by batch; H0 from the history
+    assert touched(["C9"], second.batch_id) == ["H0", "H2"]  # a part of the batch: by key
+    assert touched(["C0", "C9"], None) == ["H2", "H3"]
+    affected = screen_affected(
+        definition=RULE,
+        on=ON,
+        parameters=PARAMETERS,
+        resource_code="t.claims",
+        keys=["C0", "C9"],
+        batch_id=second.batch_id,
+    )
+    assert affected.eligible == ["H2"]
+    assert (affected.subjects, affected.eligible) == (
+        sorted(touched(["C0", "C9"], None) + ["H0"]),
+        [row["subject"] for row in screen(definition=RULE, on=ON, parameters=PARAMETERS)],
+    )

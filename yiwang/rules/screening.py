@@ -29,12 +29,13 @@ mirror's listener first, so the mirror is current when the application's listene
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from yiwang.rules.compiler import Relation, rule_sql
 from yiwang.rules.definition import Definition, Source, definition_parse
@@ -95,12 +96,12 @@ class _Target:
 
         return platform_relations(codes)
 
-    def rows(self, sql: str) -> list[dict[str, Any]]:
+    def rows(self, sql: str, *, whole: bool = False) -> list[dict[str, Any]]:
         if self.duck is not None:
             cursor = self.duck.execute(sql)
             names = [column[0] for column in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        with connection.cursor() as cursor:
+        with connection.cursor() as cursor, scan_settings(cursor, whole):
             cursor.execute(sql)
             names = [column[0] for column in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -111,6 +112,42 @@ class _Target:
         with connection.cursor() as cursor:
             cursor.execute(sql)
             return [row[0] for row in cursor.fetchall()]
+
+
+# For the length of one screening statement (then put back as they were). SQLite: the database
+# file read through a memory map (up to SQLite's own limit, 2 GB in this build) instead of
+# copied page by page into the page cache. PostgreSQL: enough working memory to group a
+# million subjects by hash without spilling to disk.
+SQLITE_SCAN = {"mmap_size": str(2**31)}
+POSTGRES_SCAN = {"work_mem": "256MB"}
+
+
+@contextlib.contextmanager
+def scan_settings(cursor, whole: bool = True):
+    """The connection's settings for a statement over the whole population (none otherwise)."""
+    vendor = connection.vendor if whole else ""
+    before: dict[str, str] = {}
+    try:
+        if vendor == "sqlite":
+            for name, value in SQLITE_SCAN.items():
+                cursor.execute(f"PRAGMA {name}")
+                before[name] = str(cursor.fetchone()[0])
+                cursor.execute(f"PRAGMA {name} = {value}")
+        elif vendor == "postgresql":
+            for name, value in POSTGRES_SCAN.items():
+                cursor.execute(f"SHOW {name}")
+                before[name] = str(cursor.fetchone()[0])
+                cursor.execute(f"SET {name} = %s", [value])
+        yield
+    finally:
+        for name, value in before.items():
+            if vendor == "sqlite":
+                cursor.execute(f"PRAGMA {name} = {int(value)}")
+                continue
+            try:
+                cursor.execute(f"SET {name} = %s", [value])
+            except DatabaseError:  # a failed transaction: its rollback puts the setting back
+                break
 
 
 def _catch_up(definition: Definition, target: str, duckdb_path: Any) -> None:
@@ -166,7 +203,7 @@ def screen(
             subjects=subjects,
             eligible_only=eligible_only,
         )
-        return place.rows(sql)
+        return place.rows(sql, whole=subjects is None)
 
 
 def _quoted(values: list[Any]) -> str:
@@ -196,7 +233,8 @@ def _record_values(resource_code: str, keys: list[str], field: str, batch_id: in
         return set()
     vendor = connection.vendor
     mirror = mirror_relation_sql(resource)
-    if mirror is not None and field in {f.name for f in resource.fields.all()}:
+    names = {f.name for f in resource.fields.all()}
+    if mirror is not None and field in names:
         select = (
             f"SELECT DISTINCT m.{field} FROM {Record._meta.db_table} r JOIN {mirror} m ON m._record_id = r.id"
         )
@@ -204,6 +242,16 @@ def _record_values(resource_code: str, keys: list[str], field: str, batch_id: in
         select = f"SELECT DISTINCT {_json(field, vendor)} FROM {Record._meta.db_table} r"
     found: set[Any] = set()
     with connection.cursor() as cursor:
+        if mirror is not None and field in names and batch_id is not None and resource.key_field in names:
+            # As an ingest listener asks (the keys the batch wrote, and its id): the mirror's rows
+            # of that batch, by its batch index, when they are exactly the records asked about.
+            cursor.execute(
+                f"SELECT m.{resource.key_field}, m.{field} FROM {mirror} m WHERE m._batch_id = %s", [batch_id]
+            )
+            written = cursor.fetchall()
+            if {str(row[0]) for row in written} == set(keys):
+                found.update(row[1] for row in written)
+                keys = []
         for start in range(0, len(keys), IN_CHUNK):
             chunk = keys[start : start + IN_CHUNK]
             cursor.execute(
