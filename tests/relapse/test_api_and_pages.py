@@ -10,7 +10,8 @@ import pytest
 from django.test import Client
 
 from tests.relapse.conftest import PASSWORD, claim, members_of, push
-from yiwang.core.models import AuditEntry
+from yiwang.core.models import AuditEntry, Division
+from yiwang.registry.models import Household
 from yiwang.relapse import services
 from yiwang.relapse.models import Measure, MonitoredHousehold, Warning
 
@@ -166,6 +167,22 @@ def test_a_village_cadre_reports_by_address_and_the_form_names_bad_fields(city):
         "/relapse/report/", {"household_number": household.number, "description": "户主务工受伤，无法劳动"}
     )
     assert "只能上报本乡镇的农户" in refused.content.decode()
+    # A household whose 户籍 is outside the city (a family here on a residence permit) is
+    # reported where it is registered: refused naming the field, nothing written.
+    outside = Division.objects.create(code="430281", name="湖南省株洲市醴陵市", level=1, is_outside_city=True)
+    Household.objects.filter(pk=household.pk).update(division=outside)
+    away = cadre.post(
+        "/relapse/report/", {"household_number": household.number, "description": "户主务工受伤，无法劳动"}
+    )
+    assert away.status_code == 200 and "该户户籍在市外，请向户籍所在地申报" in away.content.decode()
+    api = post(
+        cadre,
+        "/api/relapse/reports",
+        {"household_number": household.number, "description": "户主务工受伤，无法劳动"},
+    )
+    assert api.status_code == 422, api.content
+    assert [f["path"] for f in api.json()["error"]["fields"]][-1].endswith("household_number")
+    assert Warning.objects.count() == 1
 
 
 def test_the_pages_render_for_the_town_cadre(city):

@@ -513,6 +513,12 @@ def report_submit(
             valid = False
         if not valid:
             errors.add("reporter_phone", _("“%s” is not a valid phone number.") % phone[:20])
+    if household is not None and household.division.is_outside_city:
+        # monitored where the 户籍 is: the town governments here cannot verify it
+        message = _("This household's 户籍 is outside the city: report it where it is registered.")
+        if citizen:
+            raise Forbidden(message)
+        errors.add("household_number" if household_number.strip() else "address", message)
     errors.raise_if_any()
     if not citizen and not access_relapse_act(actor, town_of(household).pk):
         raise Forbidden(_("You may report households of your own town only."))
