@@ -510,6 +510,40 @@ def test_the_apply_page_offers_to_supply_later_or_pledge(granted, gap_matter):
     assert gaps[GapKind.PLEDGE].material == record and "无犯罪记录证明" in gaps[GapKind.PLEDGE].pledge_text
 
 
+def test_the_window_accepts_with_a_tolerated_material_and_a_pledge(granted, gap_matter):
+    """一窗受理 with 容缺 and 告知承诺: the clerk's form offers the same choices as the applicant's,
+    and the application accepted at the window awaits the lease and verifies the pledge."""
+    clerk = client_for(granted.clerk)
+    lease = material(gap_matter, "房屋租赁合同")
+    income = material(gap_matter, "收入证明")
+    record = material(gap_matter, "无犯罪记录证明")
+    assert clerk.post("/services/window/", {"subject_key": granted.person.id_number}).status_code == 302
+    url = f"/services/window/matters/{gap_matter.code}/apply/"
+    form = clerk.get(url).content.decode()
+    assert f'name="how_{lease.pk}" value="tolerate"' in form and f'name="how_{income.pk}"' not in form
+    key_refused = clerk.post(
+        url, {"submission_key": "w-gap", "f_reason": "窗口代办公租房", f"how_{income.pk}": "tolerate"}
+    )
+    assert key_refused.status_code == 422 and not Application.objects.exists()
+    sent = clerk.post(
+        url,
+        {
+            "submission_key": "w-gap",
+            "f_reason": "窗口代办公租房",
+            f"m_{income.pk}": pdf("income.pdf"),
+            f"how_{lease.pk}": "tolerate",
+            f"how_{record.pk}": "pledge",
+        },
+    )
+    application = Application.objects.get()
+    assert sent.status_code == 302, sent.content.decode()[:2000]
+    assert application.window_clerk == granted.clerk and application.case.state == states.REVIEWING
+    assert {gap.kind: gap.material for gap in application.gaps.all()} == {
+        GapKind.TOLERATED: lease,
+        GapKind.PLEDGE: record,
+    }
+
+
 def test_the_sweep_command(granted, gap_matter):
     tolerated(granted, gap_matter)
     from io import StringIO

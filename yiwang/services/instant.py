@@ -74,50 +74,20 @@ def instant_grants_ensure(*, actor: Any, matters: Any = None) -> int:
     """Ask for, and approve as the chief data officer `actor`, the conditional fields the
     instant rule of each rules-approvable matter reads (for its department, a year), where no
     live grant covers them yet. Returns the number of grants made."""
-    from yiwang.exchange.models import SharingClass
-    from yiwang.exchange.selectors import readable_fields, resource_get
-    from yiwang.exchange.services import access_request_decide, access_request_submit
     from yiwang.rules.definition import definition_parse
     from yiwang.rules.services import rule_fields_read, rule_in_force
+    from yiwang.services.services import grants_missing_make
 
     queryset = Matter.objects.exclude(instant_rule="") if matters is None else matters
     wanted: dict[tuple[Any, str], set[str]] = {}
-    departments: dict[int, Any] = {}
     for matter in queryset.select_related("department"):
         try:
             version = rule_in_force(code=matter.instant_rule)
         except NotFound:
             continue
-        departments[matter.department_id] = matter.department
         for resource_code, names in rule_fields_read(definition_parse(version.definition)).items():
-            wanted.setdefault((matter.department_id, resource_code), set()).update(names)
-    made = 0
-    for (department_id, resource_code), names in sorted(wanted.items()):
-        department = departments[department_id]
-        try:
-            resource = resource_get(code=resource_code)
-        except NotFound:
-            continue
-        classes = dict(resource.fields.values_list("name", "sharing_class"))
-        missing = sorted(
-            name
-            for name in names - set(readable_fields(consumer=department, resource=resource))
-            if classes.get(name) == SharingClass.CONDITIONAL
-        )
-        if not missing:
-            continue
-        request = access_request_submit(
-            actor=actor,
-            consumer=department,
-            resource=resource,
-            fields=missing,
-            purpose=GRANT_PURPOSE,
-            legal_basis=GRANT_BASIS,
-            duration_days=365,
-        )
-        access_request_decide(actor=actor, request=request, approve=True)
-        made += 1
-    return made
+            wanted.setdefault((matter.department, resource_code), set()).update(names)
+    return grants_missing_make(actor=actor, wanted=wanted, purpose=GRANT_PURPOSE, legal_basis=GRANT_BASIS)
 
 
 # --------------------------------------------------------------------------- explanations as data

@@ -585,9 +585,7 @@ def autofill_grants_ensure(*, actor: Any, departments: list[Any] | None = None) 
     """Ask for, and approve as the chief data officer `actor`, the conditional fields each
     department's forms fill from (one request per department and resource, for a year), where
     no live grant covers them yet. Returns the number of grants made."""
-    from yiwang.exchange.models import SharingClass
-    from yiwang.exchange.selectors import readable_fields, resource_get
-    from yiwang.exchange.services import access_request_decide, access_request_submit
+    from yiwang.core.models import Department
 
     wanted: dict[tuple[int, str], set[str]] = {}
     queryset = FormField.objects.exclude(resource_code="").values_list(
@@ -597,15 +595,34 @@ def autofill_grants_ensure(*, actor: Any, departments: list[Any] | None = None) 
         queryset = queryset.filter(matter__department__in=departments)
     for department_id, resource_code, resource_field in queryset.distinct():
         wanted.setdefault((department_id, resource_code), set()).add(resource_field)
-    from yiwang.core.models import Department
+    by_id = Department.objects.in_bulk({department_id for department_id, _code in wanted})
+    return grants_missing_make(
+        actor=actor,
+        wanted={(by_id[d], code): names for (d, code), names in wanted.items()},
+        purpose=GRANT_PURPOSE,
+        legal_basis=GRANT_BASIS,
+    )
+
+
+def grants_missing_make(
+    *, actor: Any, wanted: dict[tuple[Any, str], set[str]], purpose: str, legal_basis: str
+) -> int:
+    """For each (department, resource code) → field names: ask for, and approve as the chief
+    data officer `actor`, the conditional ones the department may not read yet (one request
+    with `purpose` and `legal_basis`, for a year). Unknown resources are skipped. Returns the
+    number of grants made."""
+    from yiwang.exchange.models import SharingClass
+    from yiwang.exchange.selectors import readable_fields, resource_get
+    from yiwang.exchange.services import access_request_decide, access_request_submit
 
     made = 0
-    for (department_id, resource_code), names in sorted(wanted.items()):
+    for (department, resource_code), names in sorted(
+        wanted.items(), key=lambda item: (item[0][0].pk, item[0][1])
+    ):
         try:
             resource = resource_get(code=resource_code)
         except NotFound:
             continue
-        department = Department.objects.get(pk=department_id)
         classes = dict(resource.fields.values_list("name", "sharing_class"))
         missing = sorted(
             name
@@ -619,8 +636,8 @@ def autofill_grants_ensure(*, actor: Any, departments: list[Any] | None = None) 
             consumer=department,
             resource=resource,
             fields=missing,
-            purpose=GRANT_PURPOSE,
-            legal_basis=GRANT_BASIS,
+            purpose=purpose,
+            legal_basis=legal_basis,
             duration_days=365,
         )
         access_request_decide(actor=actor, request=request, approve=True)

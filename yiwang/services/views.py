@@ -6,7 +6,9 @@ services write, and the services' FieldErrors land beside the fields they name."
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from functools import wraps
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -165,76 +167,101 @@ def apply(request, code: str):
         return render(
             request, "services/apply_refused.html", {"matter": matter, "reason": refusal.message}, status=403
         )
-    field_errors: dict[str, list[str]] = {}
-    material_errors: dict[str, list[str]] = {}
-    other_errors: list[str] = []
-    sent = None
-    if request.method == "POST":
-        sent = {key: value for key, value in request.POST.items() if key.startswith("f_")}
-        sent = {key[2:]: value for key, value in sent.items()}
-        uploads = {}
-        for key, upload in request.FILES.items():
-            if key.startswith("m_") and key[2:].isdigit():
-                uploads[int(key[2:])] = upload
-        tolerate, pledges = gaps.gap_choices_from_form(
-            data=request.POST, materials=list(matter.materials.all())
+    post = form_post(request, matter=matter)
+    if post.application is not None:
+        messages.success(
+            request,
+            _("Application %(reference)s submitted to %(department)s.")
+            % {"reference": post.application.case.reference, "department": matter.department.name},
         )
-        try:
-            application = services.application_submit(
-                matter=matter,
-                actor=request.user,
-                values=sent,
-                uploads=uploads,
-                submission_key=request.POST.get("submission_key", ""),
-                tolerate=tolerate,
-                pledges=pledges,
-            )
-        except FieldErrors as error:
-            for path, message in error.errors:
-                if len(path) >= 2 and path[0] == "values":
-                    field_errors.setdefault(str(path[1]), []).append(message)
-                elif len(path) >= 2 and path[0] == "materials":
-                    material_errors.setdefault(str(path[1]), []).append(message)
-                else:
-                    other_errors.append(message)
-        except DomainError as error:
-            other_errors.append(error.message)
-        else:
-            messages.success(
-                request,
-                _("Application %(reference)s submitted to %(department)s.")
-                % {"reference": application.case.reference, "department": matter.department.name},
-            )
-            return redirect("services:application", reference=application.case.reference)
+        return redirect("services:application", reference=post.application.case.reference)
+    context = form_context(request, matter=matter, applicant=applicant, post=post)
+    return render(request, "services/apply.html", context, status=422 if context["has_errors"] else 200)
+
+
+@dataclass
+class FormPost:
+    """What became of a posted application form: the application, or the errors sorted by
+    where they are shown (beside a field, beside a material, above the form)."""
+
+    sent: dict[str, str] | None = None
+    application: Any = None
+    field_errors: dict[str, list[str]] = field(default_factory=dict)
+    material_errors: dict[str, list[str]] = field(default_factory=dict)
+    other_errors: list[str] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.field_errors or self.material_errors or self.other_errors)
+
+
+def form_post(request, *, matter, on_behalf_of=None) -> FormPost:
+    """Submit a matter's posted form (fields `f_<name>`, uploads `m_<material id>`, the
+    tolerate/pledge choices `how_<material id>`) as the logged-in user, or by a window clerk
+    `on_behalf_of` an applicant. A GET gives an empty FormPost."""
+    post = FormPost()
+    if request.method != "POST":
+        return post
+    post.sent = {key[2:]: value for key, value in request.POST.items() if key.startswith("f_")}
+    uploads = {
+        int(key[2:]): upload
+        for key, upload in request.FILES.items()
+        if key.startswith("m_") and key[2:].isdigit()
+    }
+    tolerate, pledges = gaps.gap_choices_from_form(data=request.POST, materials=list(matter.materials.all()))
+    extra = {"on_behalf_of": on_behalf_of} if on_behalf_of is not None else {}
+    try:
+        post.application = services.application_submit(
+            matter=matter,
+            actor=request.user,
+            values=post.sent,
+            uploads=uploads,
+            submission_key=request.POST.get("submission_key", ""),
+            tolerate=tolerate,
+            pledges=pledges,
+            **extra,
+        )
+    except FieldErrors as error:
+        for path, message in error.errors:
+            if len(path) >= 2 and path[0] == "values":
+                post.field_errors.setdefault(str(path[1]), []).append(message)
+            elif len(path) >= 2 and path[0] == "materials":
+                post.material_errors.setdefault(str(path[1]), []).append(message)
+            else:
+                post.other_errors.append(message)
+    except DomainError as error:
+        post.other_errors.append(error.message)
+    return post
+
+
+def form_context(request, *, matter, applicant, post: FormPost) -> dict[str, Any]:
+    """The context of an application form (apply.html, window_apply.html): the fields filled
+    from shared data for `applicant` as the logged-in user, the materials to upload with their
+    tolerate/pledge options, the errors of `post`."""
     filled = services.form_autofill(matter=matter, applicant=applicant, actor=request.user)
     materials = list(matter.materials.all())
-    return render(
-        request,
-        "services/apply.html",
-        {
-            "matter": matter,
-            "applicant": applicant,
-            "rows": _form_rows(filled, sent, field_errors),
-            "filled": filled,
-            "filled_percent": round(100 * filled.share),
-            "uploads": [
-                {
-                    "material": material,
-                    "errors": material_errors.get(str(material.pk), []),
-                    **gaps.gap_option(
-                        material=material, matter=matter, data=request.POST if sent is not None else None
-                    ),
-                }
-                for material in materials
-                if material.source == MaterialSource.UPLOAD
-            ],
-            "fetched": [material for material in materials if material.fetched],
-            "other_errors": other_errors,
-            "submission_key": request.POST.get("submission_key") or uuid.uuid4().hex,
-            "has_errors": bool(field_errors or material_errors or other_errors),
-        },
-        status=422 if (field_errors or material_errors or other_errors) else 200,
-    )
+    return {
+        "matter": matter,
+        "applicant": applicant,
+        "rows": _form_rows(filled, post.sent, post.field_errors),
+        "filled": filled,
+        "filled_percent": round(100 * filled.share),
+        "uploads": [
+            {
+                "material": material,
+                "errors": post.material_errors.get(str(material.pk), []),
+                **gaps.gap_option(
+                    material=material, matter=matter, data=request.POST if post.sent is not None else None
+                ),
+            }
+            for material in materials
+            if material.source == MaterialSource.UPLOAD
+        ],
+        "fetched": [material for material in materials if material.fetched],
+        "other_errors": post.other_errors,
+        "submission_key": request.POST.get("submission_key") or uuid.uuid4().hex,
+        "has_errors": post.has_errors,
+    }
 
 
 @login_required

@@ -7,7 +7,6 @@ every page that shows them reads the registry again (an audited, unmasked read).
 from __future__ import annotations
 
 import datetime
-import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,8 +19,8 @@ from django.utils.translation import gettext as _
 from yiwang.cases.selectors import case_state_label, case_timeline
 from yiwang.core.errors import DomainError, FieldErrors, NotFound
 from yiwang.services import selectors, services, window
-from yiwang.services.models import Bundle, MaterialSource
-from yiwang.services.views import _error_text, _form_rows
+from yiwang.services.models import Bundle
+from yiwang.services.views import _error_text, form_context, form_post
 
 SESSION_KEY = "services_window_subject"
 
@@ -124,67 +123,18 @@ def window_apply(request, code: str):
         messages.error(request, _("Find the applicant first."))
         return redirect("services:window")
     applicant = chosen.applicant
-    field_errors: dict[str, list[str]] = {}
-    material_errors: dict[str, list[str]] = {}
-    other_errors: list[str] = []
-    sent = None
-    if request.method == "POST":
-        sent = {key[2:]: value for key, value in request.POST.items() if key.startswith("f_")}
-        uploads = {
-            int(key[2:]): upload
-            for key, upload in request.FILES.items()
-            if key.startswith("m_") and key[2:].isdigit()
-        }
-        try:
-            application = services.application_submit(
-                matter=matter,
-                actor=request.user,
-                values=sent,
-                uploads=uploads,
-                submission_key=request.POST.get("submission_key", ""),
-                on_behalf_of=applicant,
-            )
-        except FieldErrors as error:
-            for error_path, message in error.errors:
-                if len(error_path) >= 2 and error_path[0] == "values":
-                    field_errors.setdefault(str(error_path[1]), []).append(message)
-                elif len(error_path) >= 2 and error_path[0] == "materials":
-                    material_errors.setdefault(str(error_path[1]), []).append(message)
-                else:
-                    other_errors.append(message)
-        except DomainError as error:
-            other_errors.append(error.message)
-        else:
-            messages.success(
-                request,
-                _("Application %(reference)s accepted for %(name)s at the window.")
-                % {"reference": application.case.reference, "name": applicant.name},
-            )
-            return redirect("services:handle", case_id=application.pk)
-    filled = services.form_autofill(matter=matter, applicant=applicant, actor=request.user)
-    materials = list(matter.materials.all())
-    has_errors = bool(field_errors or material_errors or other_errors)
+    post = form_post(request, matter=matter, on_behalf_of=applicant)
+    if post.application is not None:
+        messages.success(
+            request,
+            _("Application %(reference)s accepted for %(name)s at the window.")
+            % {"reference": post.application.case.reference, "name": applicant.name},
+        )
+        return redirect("services:handle", case_id=post.application.pk)
+    context = form_context(request, matter=matter, applicant=applicant, post=post)
+    context["chosen"] = chosen
     return render(
-        request,
-        "services/window_apply.html",
-        {
-            "matter": matter,
-            "chosen": chosen,
-            "applicant": applicant,
-            "rows": _form_rows(filled, sent, field_errors),
-            "filled": filled,
-            "filled_percent": round(100 * filled.share),
-            "uploads": [
-                {"material": material, "errors": material_errors.get(str(material.pk), [])}
-                for material in materials
-                if material.source == MaterialSource.UPLOAD
-            ],
-            "fetched": [material for material in materials if material.fetched],
-            "other_errors": other_errors,
-            "submission_key": request.POST.get("submission_key") or uuid.uuid4().hex,
-            "has_errors": has_errors,
-        },
-        status=422 if has_errors else 200,
+        request, "services/window_apply.html", context, status=422 if context["has_errors"] else 200
     )
 
 
