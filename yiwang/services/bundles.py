@@ -52,6 +52,7 @@ from yiwang.services.models import (
     MaterialSource,
     Matter,
 )
+from yiwang.services.services import FilledForm
 
 
 def _record_language():
@@ -459,32 +460,17 @@ def bundle_is_withdrawable(*, bundle_application: BundleApplication) -> bool:
 # --------------------------------------------------------------------------- the combined form
 
 
-@dataclass
-class BundleForm:
+@dataclass(kw_only=True)
+class BundleForm(FilledForm):
     """The bundle's one form for an applicant: the union of its steps' fields (each once, in
     step order), the values filled from shared data, their sources, and which steps ask each
-    field. Shaped like services.FilledForm, so the apply page renders it the same way."""
+    field. A services.FilledForm, so the apply page renders it the same way."""
 
     bundle: Bundle
     steps: list[BundleStep]
-    fields: list[FormField]
-    values: dict[str, str] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)
     asked_by: dict[str, list[str]] = field(default_factory=dict)
     # Fields the applicant types that other fields are read by (the unit number of the property).
     keys: list[str] = field(default_factory=list)
-
-    @property
-    def total(self) -> int:
-        return len(self.fields)
-
-    @property
-    def filled(self) -> int:
-        return len(self.sources)
-
-    @property
-    def share(self) -> float:
-        return self.filled / self.total if self.total else 0.0
 
     def uploads(self) -> list[Material]:
         """The materials the applicant provides: uploads of the steps that start at once."""
