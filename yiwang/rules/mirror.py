@@ -22,7 +22,10 @@ engine keeps a typed copy:
   sqlite extension would be downloaded at run time, so the rows are copied in — the
   record-backed feeds from the platform mirror (incrementally: the rows of batches newer than
   the file's), the registry-backed resources (persons, households, members …) as a
-  snapshot taken at each refresh. `duckdb_refresh` / `yiwang rules_mirror --duckdb`.
+  snapshot taken at each refresh. `duckdb_refresh` / `yiwang rules_mirror --duckdb`. The
+  fields holding a subject's key (a feed's subject field; the registry's key fields) also get an
+  integer twin, `_key_<field>`, numbered by one growing dictionary per key space
+  (`keys_person` …), so that a rule over the whole population joins and groups on integers.
 """
 
 from __future__ import annotations
