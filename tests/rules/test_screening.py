@@ -73,11 +73,10 @@ def _at_risk(**options) -> set[str]:
     return {row["subject"] for row in screen(definition=RULE, on=ON, parameters=PARAMETERS, **options)}
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_incremental_screening_equals_a_full_rerun(seed, tmp_path, django_capture_on_commit_callbacks):
-    rng = random.Random(seed)
+def _resources(*, claims_subject: str = "") -> dict:
+    """The three test resources (households, members, claims) of a new 医保 department."""
     department = DepartmentFactory(code="YB")
-    resources = {}
+    made = {}
     for code, key, fields in (
         ("t.households", "household_no", [_field("household_no")]),
         ("t.members", "id_number", [_field("id_number"), _field("household_no")]),
@@ -92,7 +91,7 @@ def test_incremental_screening_equals_a_full_rerun(seed, tmp_path, django_captur
             ],
         ),
     ):
-        resources[code] = exchange.resource_publish(
+        made[code] = exchange.resource_publish(
             actor=SYSTEM,
             department=department,
             code=code,
@@ -100,8 +99,15 @@ def test_incremental_screening_equals_a_full_rerun(seed, tmp_path, django_captur
             subject_type="none",
             key_field=key,
             fields=fields,
-            subject_field="id_number" if code == "t.claims" else "",
+            subject_field=claims_subject if code == "t.claims" else "",
         )
+    return made
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_incremental_screening_equals_a_full_rerun(seed, tmp_path, django_capture_on_commit_callbacks):
+    rng = random.Random(seed)
+    resources = _resources(claims_subject="id_number")
     households = [f"H{i:03d}" for i in range(30)]
     people = [f"P{i:03d}" for i in range(80)]
     _push(resources["t.households"], [{"household_no": h} for h in households])
@@ -151,31 +157,7 @@ def test_incremental_screening_equals_a_full_rerun(seed, tmp_path, django_captur
 
 
 def test_affected_subjects_follow_the_links_and_the_record_history(db):
-    department = DepartmentFactory(code="YB")
-    made = {}
-    for code, key, fields in (
-        ("t.households", "household_no", [_field("household_no")]),
-        ("t.members", "id_number", [_field("id_number"), _field("household_no")]),
-        (
-            "t.claims",
-            "claim_no",
-            [
-                _field("claim_no"),
-                _field("id_number"),
-                _field("paid_on", "date"),
-                _field("self_pay", "decimal"),
-            ],
-        ),
-    ):
-        made[code] = exchange.resource_publish(
-            actor=SYSTEM,
-            department=department,
-            code=code,
-            title=code,
-            subject_type="none",
-            key_field=key,
-            fields=fields,
-        )
+    made = _resources()
     _push(made["t.households"], [{"household_no": "H1"}, {"household_no": "H2"}, {"household_no": "H3"}])
     _push(
         made["t.members"],
@@ -218,31 +200,7 @@ def test_the_link_values_of_a_batch_come_from_the_mirror_by_batch_or_by_key(
     """Asked as an ingest listener asks (the batch's keys and id), the claims' ID numbers are the
     mirror's rows of that batch; asked about other keys, or with the mirror behind, each key is
     looked up — the same subjects either way."""
-    department = DepartmentFactory(code="YB")
-    made = {}
-    for code, key, fields in (
-        ("t.households", "household_no", [_field("household_no")]),
-        ("t.members", "id_number", [_field("id_number"), _field("household_no")]),
-        (
-            "t.claims",
-            "claim_no",
-            [
-                _field("claim_no"),
-                _field("id_number"),
-                _field("paid_on", "date"),
-                _field("self_pay", "decimal"),
-            ],
-        ),
-    ):
-        made[code] = exchange.resource_publish(
-            actor=SYSTEM,
-            department=department,
-            code=code,
-            title=code,
-            subject_type="none",
-            key_field=key,
-            fields=fields,
-        )
+    made = _resources()
     _push(made["t.households"], [{"household_no": f"H{i}"} for i in range(4)])
     _push(made["t.members"], [{"id_number": f"P{i}", "household_no": f"H{i}"} for i in range(4)])
     mirror_build(made["t.claims"])
