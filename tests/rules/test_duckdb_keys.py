@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from tests.factories import DepartmentFactory, HouseholdFactory, HouseholdMemberFactory
+from tests.rules.medical import medical_household_rule
 from yiwang.exchange import services as exchange
 from yiwang.rules.compiler import rule_sql
 from yiwang.rules.definition import definition_parse
@@ -22,32 +23,7 @@ pytestmark = pytest.mark.django_db
 ON = datetime.date(2026, 11, 23)
 SYSTEM = "system:test"
 PARAMETERS = {"relapse.medical.threshold_fen": 1_500_000}
-RULE = {
-    "code": "relapse.medical",
-    "title": "医保：家庭成员个人自付医疗费用高",
-    "subject": "households",
-    "sources": {
-        "households": {"resource": "ga.households", "key": "number"},
-        "members": {"resource": "ga.household_members", "subject": "household_number"},
-        "claims": {
-            "resource": "yb.self_pay_claims",
-            "via": {"source": "members", "field": "id_number", "to": "id_number"},
-        },
-    },
-    "conditions": [
-        {
-            "id": "self_pay",
-            "label": "家庭成员近12个月个人自付医疗费用合计（分）",
-            "basis": {"document": "《关于健全防止返贫动态监测和帮扶机制的指导意见》", "article": "二"},
-            "value": {
-                "sum": "claims.self_pay_fen",
-                "where": [{"field": "claims.settled_on", "op": ">=", "value": {"months_before": 12}}],
-            },
-            "op": ">=",
-            "than": {"param": "relapse.medical.threshold_fen"},
-        }
-    ],
-}
+RULE = medical_household_rule()
 
 
 def _push(resource, rows: list[dict]):

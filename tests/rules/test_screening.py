@@ -11,6 +11,7 @@ import random
 import pytest
 
 from tests.factories import DepartmentFactory
+from tests.rules.medical import medical_household_rule
 from yiwang.exchange import services as exchange
 from yiwang.rules.mirror import duckdb_refresh, mirror_build
 from yiwang.rules.screening import affected_subjects, screen, screen_affected
@@ -20,32 +21,12 @@ ON = datetime.date(2026, 11, 23)
 SYSTEM = "system:test"
 PARAMETERS = {"relapse.medical.threshold_fen": 1_500_000}
 
-RULE = {
-    "code": "relapse.medical",
-    "title": "医保：家庭成员个人自付医疗费用高",
-    "subject": "households",
-    "sources": {
-        "households": {"resource": "t.households", "key": "household_no"},
-        "members": {"resource": "t.members", "subject": "household_no"},
-        "claims": {
-            "resource": "t.claims",
-            "via": {"source": "members", "field": "id_number", "to": "id_number"},
-        },
-    },
-    "conditions": [
-        {
-            "id": "self_pay",
-            "label": "家庭成员近12个月个人自付医疗费用合计（分）",
-            "basis": {"document": "《关于健全防止返贫动态监测和帮扶机制的指导意见》", "article": "二"},
-            "value": {
-                "sum": "claims.self_pay_fen",
-                "where": [{"field": "claims.paid_on", "op": ">=", "value": {"months_before": 12}}],
-            },
-            "op": ">=",
-            "than": {"param": "relapse.medical.threshold_fen"},
-        }
-    ],
-}
+RULE = medical_household_rule(
+    households=("t.households", "household_no"),
+    members=("t.members", "household_no"),
+    claims="t.claims",
+    paid_on="paid_on",
+)
 
 
 def _field(name: str, kind: str = "string") -> dict:
