@@ -147,7 +147,7 @@ def _department(code: str):
     department = Department.objects.filter(code=code).first()
     if department is None and code in EXTRA_DEPARTMENTS:
         name, short_name = EXTRA_DEPARTMENTS[code]
-        city = Division.objects.filter(level=1).order_by("code").first()
+        city = Division.objects.filter(level=1, is_outside_city=False).order_by("code").first()
         department = Department.objects.create(
             code=code, name=name, short_name=short_name, kind=DepartmentKind.OTHER, division=city
         )
