@@ -103,11 +103,19 @@ SQLITE_PATH = VAR_DIR / "yiwang.sqlite3"
 DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # The platform's backends: Django's, with work run just before COMMIT (yiwang/core/db.py)
+    # and, for SQLite, writers queued in arrival order (yiwang/core/sqlite/base.py).
+    DATABASES["default"]["ENGINE"] = {
+        "django.db.backends.sqlite3": "yiwang.core.sqlite",
+        "django.db.backends.postgresql": "yiwang.core.postgresql",
+    }.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite cannot create its file in a missing folder
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend, with write transactions queued in arrival order and work
+            # run just before COMMIT.
+            "ENGINE": "yiwang.core.sqlite",
             "NAME": SQLITE_PATH,
             # Tests use a file too (not shared-cache memory), so they run in WAL mode as production does.
             # One per process, so two test runs in one checkout do not share a file.

@@ -141,7 +141,7 @@ def test_a_separate_worker_process_runs_the_periodic_sla_sweep(staff, tmp_path):
         now=at(2026, 9, 30),
     )
     database = django_settings.DATABASES["default"]
-    if database["ENGINE"].endswith("sqlite3"):
+    if connection.vendor == "sqlite":
         url = f"sqlite:///{database['NAME']}"
     else:
         url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"

@@ -127,6 +127,45 @@ def test_rolled_back_service_leaves_no_entry():
     assert audit_verify() == (2, [])
 
 
+def test_entries_are_sealed_into_the_chain_when_their_transaction_ends():
+    _chain(2)
+    with transaction.atomic():  # under the test case's blocks: this block stands for a transaction
+        first = audit_record(actor="test", action="thing.update", object_id=1)
+        second = audit_record(actor="test", action="thing.update", object_id=2)
+        # Written, not yet sealed: the head is not taken until the transaction ends.
+        assert AuditEntry.objects.filter(pk__in=[first.pk, second.pk], sequence__isnull=True).count() == 2
+        assert AuditHead.objects.get().sequence == 2
+    assert (first.sequence, second.sequence) == (3, 4)
+    assert second.previous_hash == first.hash
+    assert AuditHead.objects.get().hash == second.hash
+    assert list(AuditEntry.objects.values_list("sequence", "hash").filter(pk=second.pk)) == [(4, second.hash)]
+    assert audit_verify() == (4, [])
+
+
+def test_an_entry_of_a_rolled_back_savepoint_is_left_out_of_the_chain():
+    with transaction.atomic():
+        kept = audit_record(actor="test", action="thing.create", object_id=1)
+        with pytest.raises(RuntimeError), transaction.atomic():
+            audit_record(actor="test", action="thing.create", object_id=2)
+            raise RuntimeError("step failed")
+        last = audit_record(actor="test", action="thing.create", object_id=3)
+    assert (kept.sequence, last.sequence) == (1, 2)
+    assert last.previous_hash == kept.hash
+    assert audit_verify() == (2, [])
+
+
+def test_an_unsealed_entry_added_behind_the_platforms_back_is_named():
+    _chain(2)
+    _raw(
+        "INSERT INTO core_auditentry (at, actor_label, action, object_type, object_id, purpose, previous_hash)"
+        " VALUES (%s, 'intruder', 'thing.delete', '', '', '', '')",
+        (AuditEntry.objects.get(sequence=2).at,),
+    )
+    checked, problems = audit_verify()
+    assert checked == 2
+    assert [(p.kind, "not sealed" in p.detail) for p in problems] == [("inserted", True)]
+
+
 def test_cli_verify_fails_and_names_the_entry(capsys):
     _chain()
     call_command("audit", "verify")
@@ -139,7 +178,8 @@ def test_cli_verify_fails_and_names_the_entry(capsys):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_appends_keep_one_unbroken_chain():
-    """Writers in several threads append at once: the head lock serialises them."""
+    """Writers in several threads append at once: each transaction's entries are sealed in
+    turn under the head's lock."""
     import threading
 
     from django.db import connections
@@ -166,3 +206,47 @@ def test_concurrent_appends_keep_one_unbroken_chain():
         range(1, 46)
     )
     assert audit_verify() == (45, [])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_open_transaction_does_not_hold_the_chain_on_postgresql():
+    """A transaction that has written an entry and not committed yet does not make another
+    writer wait: the head is taken only while sealing, just before commit."""
+    import threading
+
+    from django.db import connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time whatever the chain does")
+    written, release, done = threading.Event(), threading.Event(), []
+
+    def slow():
+        try:
+            with transaction.atomic():
+                audit_record(actor="slow", action="thing.create")
+                written.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    def quick():
+        try:
+            written.wait(10)
+            with transaction.atomic():
+                audit_record(actor="quick", action="thing.create")
+            done.append(not release.is_set())  # committed while "slow" still held its transaction
+        finally:
+            release.set()
+            connections.close_all()
+
+    threads = [threading.Thread(target=slow), threading.Thread(target=quick)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert done == [True]
+    assert list(AuditEntry.objects.order_by("sequence").values_list("actor_label", flat=True)) == [
+        "quick",
+        "slow",
+    ]
+    assert audit_verify() == (2, [])

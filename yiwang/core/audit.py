@@ -3,8 +3,15 @@
 hash(n) = HMAC-SM3(key, hash(n-1) || canonical JSON of entry n). SM3 (GB/T 32905) comes from
 OpenSSL through hashlib, or gmssl where OpenSSL lacks it. The key (YIWANG_AUDIT_KEY, else
 derived from SECRET_KEY) means a person with write access to the database alone cannot forge
-a consistent chain. Appends are serialised by locking the AuditHead row, which also records the
-last sequence and hash so that deleting the newest entries is detected too.
+a consistent chain. The AuditHead row records the last sequence and hash, so that deleting the
+newest entries is detected too.
+
+An entry is written at once, in the service's transaction, but sealed into the chain (its
+sequence, previous hash and hash) just before that transaction commits (core/db.py): the head
+row, which orders the chain, is then locked for a few statements instead of from the first
+entry to the commit — on PostgreSQL that lock would otherwise make every writer wait for every
+other. A committed entry is always sealed; one found unsealed was not written by the platform.
+On a database backend without `before_commit` the entry is sealed as it is written.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, models, transaction
 from django.utils import timezone
 
 from yiwang.core.models import AuditEntry, AuditHead
@@ -135,27 +142,77 @@ def audit_record(
         object_type = object_type or target._meta.label_lower
         object_id = object_id or target.pk
     actor_id, actor_label = _actor_parts(actor)
-    with transaction.atomic():
-        head, _ = AuditHead.objects.select_for_update().get_or_create(
-            id=1, defaults={"sequence": 0, "hash": GENESIS}
-        )
-        entry = AuditEntry(
-            sequence=head.sequence + 1,
-            at=timezone.now(),
-            actor_id=actor_id,
-            actor_label=actor_label[:128],
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            purpose=purpose[:255],
-            before=_jsonable(before),
-            after=_jsonable(after),
-            previous_hash=head.hash,
-        )
-        entry.hash = entry_hash(entry)
+    entry = AuditEntry(
+        at=timezone.now(),
+        actor_id=actor_id,
+        actor_label=actor_label[:128],
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        purpose=purpose[:255],
+        before=_jsonable(before),
+        after=_jsonable(after),
+    )
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    before_commit = getattr(wrapper, "before_commit", None)
+    if before_commit is None:  # a backend without it: seal now, holding the head to commit
+        with transaction.atomic():
+            entry.save(force_insert=True)
+            _seal([entry])
+        return entry
+    from yiwang.core.db import unit_of_work
+
+    with unit_of_work(wrapper):
         entry.save(force_insert=True)
-        AuditHead.objects.filter(id=1).update(sequence=entry.sequence, hash=entry.hash)
+        if not hasattr(wrapper, "audit_pending"):
+            wrapper.audit_pending = []
+        wrapper.audit_pending.append((set(wrapper.savepoint_ids), entry))
+        before_commit("audit", _seal_pending)
     return entry
+
+
+def _seal_pending() -> None:
+    """Seal the entries this connection's transaction wrote, leaving out those written inside a
+    savepoint that was rolled back."""
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    pending, wrapper.audit_pending = getattr(wrapper, "audit_pending", []), []
+    void = wrapper.savepoints_rolled_back
+    _seal([entry for savepoints, entry in pending if not savepoints & void])
+
+
+def _seal(entries: list[AuditEntry]) -> None:
+    """Link `entries` (written, unsealed, in this order) to the chain: lock the head, write
+    every entry's link in one statement, then the new head. Plain statements: this runs while
+    the head is locked."""
+    if not entries:
+        return
+    head_table, entry_table = AuditHead._meta.db_table, AuditEntry._meta.db_table
+    lock = f"UPDATE {head_table} SET sequence = sequence + %s WHERE id = 1 RETURNING sequence, hash"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(lock, [len(entries)])
+        row = cursor.fetchone()
+        if row is None:
+            AuditHead.objects.get_or_create(id=1, defaults={"sequence": 0, "hash": GENESIS})
+            cursor.execute(lock, [len(entries)])
+            row = cursor.fetchone()
+        last, previous = row
+        links = []
+        for number, entry in enumerate(entries, start=last - len(entries) + 1):
+            entry.sequence, entry.previous_hash = number, previous
+            entry.hash = previous = entry_hash(entry)
+            links += [entry.pk, entry.sequence, entry.previous_hash, entry.hash]
+        cast = "::bigint" if connection.vendor == "postgresql" else ""
+        values = ", ".join([f"(%s{cast}, %s{cast}, %s, %s)"] * len(entries))
+        cursor.execute(
+            f"WITH v (id, sequence, previous_hash, hash) AS (VALUES {values})"  # noqa: S608
+            f" UPDATE {entry_table} SET sequence = v.sequence, previous_hash = v.previous_hash, hash = v.hash"
+            f" FROM v WHERE {entry_table}.id = v.id AND {entry_table}.sequence IS NULL RETURNING {entry_table}.id",
+            links,
+        )
+        missing = len(entries) - len(cursor.fetchall())
+        if missing:
+            raise DatabaseError(f"audit: {missing} of the entries to seal are missing")
+        cursor.execute(f"UPDATE {head_table} SET hash = %s WHERE id = 1", [previous])  # noqa: S608
 
 
 @dataclass(frozen=True)
@@ -182,7 +239,7 @@ def audit_verify(*, batch_size: int = 5000) -> tuple[int, list[AuditProblem]]:
 
     - changed: the entry's content no longer matches its hash;
     - inserted: the entry after it links past it, to the entry before it (or it lies beyond
-      the head);
+      the head, or it was never sealed into the chain);
     - deleted: an entry links to a hash that is not its predecessor's (or a number is missing,
       or the head records more entries than there are).
     """
@@ -200,7 +257,9 @@ def audit_verify(*, batch_size: int = 5000) -> tuple[int, list[AuditProblem]]:
         elif not row.valid:
             problems.append(AuditProblem("changed", row.sequence, "its content does not match its hash"))
 
-    for entry in AuditEntry.objects.order_by("sequence").iterator(chunk_size=batch_size):
+    for entry in (
+        AuditEntry.objects.filter(sequence__isnull=False).order_by("sequence").iterator(chunk_size=batch_size)
+    ):
         checked += 1
         current = _Seen(entry.sequence, entry.hash, entry_hash(entry) == entry.hash)
         previous_hash = previous.hash if previous else GENESIS
@@ -226,6 +285,11 @@ def audit_verify(*, batch_size: int = 5000) -> tuple[int, list[AuditProblem]]:
         before_previous, previous = previous, current
         expected = entry.sequence + 1
     settle(previous, inserted=False)
+
+    # Entries are sealed before their transaction commits: one still unsealed was added behind
+    # the platform's back (or belongs to the transaction running this check).
+    for pk in AuditEntry.objects.filter(sequence__isnull=True).order_by("pk").values_list("pk", flat=True):
+        problems.append(AuditProblem("inserted", 0, f"entry id {pk} is not sealed into the chain"))
 
     head = AuditHead.objects.filter(id=1).first()
     last = expected - 1

@@ -170,7 +170,9 @@ class CalendarOverride(models.Model):
 class AuditEntry(models.Model):
     """One append-only, hash-chained entry: hash = H(previous hash + canonical fields)."""
 
-    sequence = models.BigIntegerField(_("sequence"), unique=True)
+    # Sequence and hashes are set when the entry is sealed into the chain, just before its
+    # transaction commits (core/audit.py): a committed entry always has them.
+    sequence = models.BigIntegerField(_("sequence"), unique=True, null=True)
     at = models.DateTimeField(_("time"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -182,8 +184,9 @@ class AuditEntry(models.Model):
     purpose = models.CharField(_("purpose"), max_length=255, blank=True)
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
-    previous_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    previous_hash = models.CharField(max_length=64, blank=True)
+    # NULL, not "", until sealed: several unsealed entries of one transaction may not share a hash.
+    hash = models.CharField(max_length=64, unique=True, null=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["sequence"]
