@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import datetime
 import json
+from unittest import mock
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import translation
 
 from tests.factories import DepartmentFactory, PersonFactory, UserFactory
 from tests.rules.medical import medical_person_rule
@@ -189,8 +190,12 @@ def test_an_expired_grant_is_refused_as_expired(world):
     grant(world, "persons", ["id_number"])
     expiring = grant(world, "claims", ["id_number", "self_pay"])
     assert rule_evaluate(RULE, on=ON, consumer=world["mz"], purpose=PURPOSE)
-    Grant.objects.filter(pk=expiring.pk).update(valid_to=timezone.now() - datetime.timedelta(days=1))
-    with pytest.raises(ReadRefused) as refused:
+    # The grant's term runs out (the exchange's read cache knows when its answer ends).
+    after_expiry = expiring.valid_to + datetime.timedelta(seconds=1)
+    with (
+        mock.patch("django.utils.timezone.now", return_value=after_expiry),
+        pytest.raises(ReadRefused) as refused,
+    ):
         rule_evaluate(RULE, on=ON, consumer=world["mz"], purpose=PURPOSE, actor=world["mz_user"])
     assert "expired" in refused.value.message and "yb.self_pay_claims.self_pay " in refused.value.message
     assert AuditEntry.objects.filter(action="rules.read_refused").count() == 1

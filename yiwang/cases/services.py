@@ -27,6 +27,7 @@ from yiwang.cases.taskqueue import task_enqueue
 from yiwang.cases.types import CaseType, Escalation, Limit, case_type_get, case_types
 from yiwang.core.audit import _actor_parts, audit_record
 from yiwang.core.calendar import WorkingDayCalendar, add_working_hours, working_hours_between
+from yiwang.core.db import counter_next
 from yiwang.core.errors import Conflict, FieldErrors, Forbidden, NotFound
 from yiwang.core.models import Department
 
@@ -89,9 +90,7 @@ def _event(case: Case, *, actor: Any, kind: str, at, **fields) -> CaseEvent:
 
 def _reference_next(case_type: CaseType, now: datetime.datetime) -> str:
     year = timezone.localtime(now).year
-    CaseCounter.objects.get_or_create(year=year)
-    CaseCounter.objects.filter(year=year).update(last=F("last") + 1)  # the row stays locked until commit
-    number = CaseCounter.objects.get(year=year).last
+    number = counter_next(CaseCounter, {"year": year})  # the row stays locked until commit
     return f"{case_type.reference_prefix}{year}-{number:06d}"
 
 

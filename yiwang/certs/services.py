@@ -12,7 +12,6 @@ import secrets
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +25,7 @@ from yiwang.certs.models import (
     Seal,
 )
 from yiwang.core.audit import audit_record
+from yiwang.core.db import counter_next
 from yiwang.core.errors import Conflict, ErrorCollector, FieldErrors, NotFound
 from yiwang.core.ids import IdentifierError, resident_id_parse, uscc_validate
 from yiwang.core.masking import mask_id_number
@@ -232,11 +232,7 @@ def _fields_check(certificate_type: CertificateType, fields: Any, errors: ErrorC
 def _number_next(certificate_type: CertificateType, year: int) -> str:
     """The next number of this type in this year: CODE-YYYY-NNNNNN. The UPDATE takes the row's
     write lock before the value is read back, so two issues never get the same number."""
-    counter = NumberSequence.objects.filter(certificate_type=certificate_type, year=year)
-    if not counter.update(last=F("last") + 1):  # the first of the year
-        NumberSequence.objects.get_or_create(certificate_type=certificate_type, year=year)
-        counter.update(last=F("last") + 1)
-    last = counter.values_list("last", flat=True).get()
+    last = counter_next(NumberSequence, {"certificate_type_id": certificate_type.pk, "year": year})
     return f"{certificate_type.code}-{year}-{last:06d}"
 
 

@@ -123,17 +123,18 @@ def _sql(text: str) -> str:
     return text if connection.vendor == "postgresql" else text.replace("%s", "?")
 
 
-def _head_advance(cursor) -> tuple[int, str, str]:
-    """Lock the head and take the next sequence: (sequence, previous hash, catalog version)."""
-    sql = (
-        f"UPDATE {HEAD_TABLE} SET sequence = sequence + 1 WHERE id = 1"  # noqa: S608
+def _head_advance(cursor, count: int = 1) -> tuple[int, str, str]:
+    """Lock the head and take the next `count` sequence numbers: (the last of them, the
+    previous hash, the catalog version)."""
+    sql = _sql(
+        f"UPDATE {HEAD_TABLE} SET sequence = sequence + %s WHERE id = 1"  # noqa: S608
         " RETURNING sequence, hash, catalog_version"
     )
-    cursor.execute(sql)
+    cursor.execute(sql, [count])
     row = cursor.fetchone()
     if row is None:
         _head_create(cursor)
-        cursor.execute(sql)
+        cursor.execute(sql, [count])
         row = cursor.fetchone()
     return row
 
@@ -206,58 +207,104 @@ def evidence_append(
     caller's). The request is stored as its canonical JSON, the text its hash is taken of. If
     `catalog_version` is given and the head carries another, nothing is written and
     StaleCatalog is raised. If the row cannot be written, this raises: the read fails."""
-    request_text = canonical(request)
-    request_hash = content_hash(request_text)
-    body = sealed_body(
-        at=at,
-        consumer_id=consumer_id,
-        actor_id=actor_id,
-        resource_id=resource_id,
-        purpose=purpose,
-        fields=fields,
-        subject=subject,
-        rows=rows,
-        request_hash=request_hash,
-        response_hash=response_hash,
-    )
+    return evidence_append_many(
+        [
+            {
+                "at": at,
+                "consumer_id": consumer_id,
+                "actor_id": actor_id,
+                "resource_id": resource_id,
+                "purpose": purpose,
+                "fields": fields,
+                "subject": subject,
+                "request": request,
+                "response_hash": response_hash,
+                "rows": rows,
+            }
+        ],
+        catalog_version=catalog_version,
+    )[0]
+
+
+def evidence_append_many(
+    reads: list[dict[str, Any]], *, catalog_version: str | None = None
+) -> list[Evidence]:
+    """Append the evidence rows of several reads (each the keyword arguments of
+    `evidence_append`), in order, in one transaction that takes the head once. If
+    `catalog_version` is given and the head carries another, nothing is written and
+    StaleCatalog is raised."""
+    if not reads:
+        return []
     postgres = connection.vendor == "postgresql"
     json_cast = "::jsonb" if postgres else ""
-    insert = (
+    row = f"(%s, %s, %s, %s, %s, %s{json_cast}, %s, %s{json_cast}, %s, %s, %s, %s, %s, %s)"
+    insert = _sql(
         f"INSERT INTO {EVIDENCE_TABLE} (at, consumer_id, actor_id, resource_id, purpose, fields, subject,"  # noqa: S608
         " request, request_hash, response_hash, rows, sequence, previous_hash, hash)"
-        f" VALUES (%s, %s, %s, %s, %s, %s{json_cast}, %s, %s{json_cast}, %s, %s, %s, %s, %s, %s)"
-        " RETURNING id"
+        f" VALUES {', '.join([row] * len(reads))} RETURNING id, sequence"
     )
-    params = [
-        connection.ops.adapt_datetimefield_value(at),
-        consumer_id,
-        actor_id,
-        resource_id,
-        purpose,
-        json.dumps(fields, ensure_ascii=False),
-        subject,
-        request_text.decode(),
-        request_hash,
-        response_hash,
-        rows,
-    ]
+    prepared = []
+    for read in reads:
+        request_text = canonical(read["request"])
+        request_hash = content_hash(request_text)
+        body = sealed_body(
+            at=read["at"],
+            consumer_id=read["consumer_id"],
+            actor_id=read["actor_id"],
+            resource_id=read["resource_id"],
+            purpose=read["purpose"],
+            fields=read["fields"],
+            subject=read["subject"],
+            rows=read["rows"],
+            request_hash=request_hash,
+            response_hash=read["response_hash"],
+        )
+        params = [
+            connection.ops.adapt_datetimefield_value(read["at"]),
+            read["consumer_id"],
+            read["actor_id"],
+            read["resource_id"],
+            read["purpose"],
+            json.dumps(read["fields"], ensure_ascii=False),
+            read["subject"],
+            request_text.decode(),
+            request_hash,
+            read["response_hash"],
+            read["rows"],
+        ]
+        prepared.append((body, params, request_hash, read["response_hash"]))
     # The driver's own cursor, in Django's transaction: Django's cursor wrapper costs more
-    # than these three small statements (its errors are still turned into Django's).
+    # than these small statements (its errors are still turned into Django's).
     with transaction.atomic(), connection.wrap_database_errors:
         cursor = connection.connection.cursor()
         try:
-            sequence, previous_hash, version = _head_advance(cursor)
+            last, previous_hash, version = _head_advance(cursor, len(prepared))
             if catalog_version is not None and version != catalog_version:
                 raise StaleCatalog
-            seal = chain_hash(previous_hash, body)
-            cursor.execute(_sql(insert), [*params, sequence, previous_hash, seal])
-            pk = cursor.fetchone()[0]
-            cursor.execute(_sql(f"UPDATE {HEAD_TABLE} SET hash = %s WHERE id = 1"), [seal])  # noqa: S608
+            values, sealed = [], []
+            for sequence, (body, params, request_hash, response_hash) in enumerate(
+                prepared, start=last - len(prepared) + 1
+            ):
+                seal = chain_hash(previous_hash, body)
+                values += [*params, sequence, previous_hash, seal]
+                sealed.append((sequence, request_hash, response_hash, seal))
+                previous_hash = seal
+            cursor.execute(insert, values)  # all rows in one statement: the head is held briefly
+            ids = {sequence: pk for pk, sequence in cursor.fetchall()}
+            appended = [
+                Evidence(
+                    pk=ids[sequence],
+                    sequence=sequence,
+                    request_hash=request,
+                    response_hash=response,
+                    hash=seal,
+                )
+                for sequence, request, response, seal in sealed
+            ]
+            cursor.execute(_sql(f"UPDATE {HEAD_TABLE} SET hash = %s WHERE id = 1"), [previous_hash])  # noqa: S608
         finally:
             cursor.close()
-    return Evidence(
-        pk=pk, sequence=sequence, request_hash=request_hash, response_hash=response_hash, hash=seal
-    )
+    return appended
 
 
 # ---------------------------------------------------------------- verifying

@@ -24,6 +24,7 @@ from yiwang.exchange.evidence import (
     StaleCatalog,
     catalog_version_get,
     evidence_append,
+    evidence_append_many,
     response_hash_of,
 )
 from yiwang.exchange.models import (
@@ -170,7 +171,32 @@ class ReadResult:
     rows: list[dict[str, Any]]
     page: int
     has_more: bool
-    evidence: Evidence
+    evidence: Evidence | None  # None until recorded, for a read of an EvidenceBatch
+
+
+class EvidenceBatch:
+    """Reads whose evidence rows are appended together by `record()`, in one transaction that
+    takes the chain's head once — for a caller that makes several reads for one purpose (the
+    auto-fill of a form) and then uses them. The caller must not use the rows unless `record()`
+    succeeds; StaleCatalog from it means the catalog or the grants changed since the reads were
+    decided: clear the cache and read again."""
+
+    def __init__(self) -> None:
+        self.reads: list[dict[str, Any]] = []
+        self.versions: set[str] = set()
+
+    def add(self, read: dict[str, Any], catalog_version: str) -> None:
+        self.reads.append(read)
+        self.versions.add(catalog_version)
+
+    def record(self) -> list[Evidence]:
+        if not self.reads:
+            return []
+        if len(self.versions) > 1:
+            raise StaleCatalog
+        appended = evidence_append_many(self.reads, catalog_version=next(iter(self.versions)))
+        self.reads, self.versions = [], set()
+        return appended
 
 
 class _Refusal(Exception):
@@ -373,13 +399,15 @@ def exchange_read(
     actor: Any = None,
     page_size: int = PAGE_SIZE,
     now: datetime.datetime | None = None,
+    batch: EvidenceBatch | None = None,
 ) -> ReadResult:
     """Read shared data for `consumer`, by subject (ID number / USCC / key) or by filters with
     paging. Only open fields and conditional fields under a live grant come back (all fields
     for the owner); asking for a closed field, a field whose grant expired, or reading without a
     purpose is refused, and the refusal audited. Every served read appends an evidence row to
     the hash chain (evidence.py) with the hashes of the request and the response; if it cannot
-    be written, the read fails and nothing is returned."""
+    be written, the read fails and nothing is returned. With a `batch`, the row is appended by
+    `batch.record()` instead (EvidenceBatch)."""
     now = now or timezone.now()
     arguments = {
         "consumer": consumer,
@@ -392,6 +420,7 @@ def exchange_read(
         "actor": actor,
         "page_size": page_size,
         "now": now,
+        "batch": batch,
     }
     for attempt in range(READ_ATTEMPTS):
         cache = _cache
@@ -429,6 +458,7 @@ def _read(
     actor: Any,
     page_size: int,
     now: datetime.datetime,
+    batch: EvidenceBatch | None = None,
 ) -> ReadResult:
     """One attempt. Decisions from the cache are only trusted to serve: a refusal, an unknown
     field or a filter value of the wrong type raises StaleCatalog unless the cache was loaded
@@ -530,19 +560,24 @@ def _read(
     }
     actor_id = actor.pk if getattr(actor, "pk", None) else None
     purpose = purpose[:255]
-    evidence = evidence_append(
-        at=now,
-        consumer_id=consumer.pk,
-        actor_id=actor_id,
-        resource_id=resource.pk,
-        purpose=purpose,
-        fields=chosen,
-        subject=str(subject or "")[:64],
-        request=request,
-        response_hash=response_hash_of(rows),
-        rows=len(rows),
-        catalog_version=version,
-    )
+    read = {
+        "at": now,
+        "consumer_id": consumer.pk,
+        "actor_id": actor_id,
+        "resource_id": resource.pk,
+        "purpose": purpose,
+        "fields": chosen,
+        "subject": str(subject or "")[:64],
+        "request": request,
+        "response_hash": response_hash_of(rows),
+        "rows": len(rows),
+    }
+    if batch is not None:  # appended by batch.record(), with the batch's other reads
+        batch.add(read, version)
+        return ReadResult(
+            resource=resource, fields=chosen, rows=rows, page=page, has_more=has_more, evidence=None
+        )
+    evidence = evidence_append(**read, catalog_version=version)
     return ReadResult(
         resource=resource, fields=chosen, rows=rows, page=page, has_more=has_more, evidence=evidence
     )

@@ -511,26 +511,25 @@ def _batch_read_check(
     decimal field `<field>`), after checking that `consumer` may read every one of them now,
     and the resources (with their fields). Refused, audited, with every field it may not read
     named."""
-    from yiwang.exchange.models import Grant, Resource, SharingClass
-    from yiwang.exchange.selectors import readable_fields
+    from yiwang.exchange.models import Grant, SharingClass
+    from yiwang.exchange.selectors import resource_readable
 
     now = timezone.now()
     wanted = rule_fields_read(parsed)
-    resources = {
-        resource.code: resource
-        for resource in Resource.objects.filter(code__in=list(wanted)).prefetch_related("fields")
-    }
+    resources: dict[str, Any] = {}
     reasons: list[str] = []
     fields_read: dict[str, list[str]] = {}
     if not (purpose or "").strip():
         reasons.append(_("Say the purpose of the read: every read is recorded with its purpose."))
     for code in sorted(wanted):
-        resource = resources.get(code)
-        if resource is None:
+        # The exchange's read cache (checked against the catalog version): the same answer
+        # as readable_fields, without reading the catalog and the grants again.
+        found = resource_readable(consumer=consumer, code=code, now=now)
+        if found is None:
             reasons.append(_("%(resource)s is not in the exchange's catalog.") % {"resource": code})
             continue
-        classes = {field.name: field.sharing_class for field in resource.fields.all()}
-        readable = set(readable_fields(consumer=consumer, resource=resource, now=now))
+        resource, classes, readable = found
+        resources[code] = resource
         names = []
         for name in sorted(wanted[code]):
             if name not in classes and name.endswith("_fen") and name[: -len("_fen")] in classes:
@@ -606,7 +605,7 @@ def _batch_read_record(
     """One evidence row per resource in the exchange's chain and one audit entry. The response
     hash is taken of the verdicts (subject, eligible, amount per line), not of the whole rows."""
     from yiwang.core.audit import content_hash
-    from yiwang.exchange.evidence import evidence_append
+    from yiwang.exchange.evidence import evidence_append_many
 
     now = timezone.now()
     purpose = purpose.strip()[:255]
@@ -616,34 +615,37 @@ def _batch_read_record(
     actor_id = actor.pk if getattr(actor, "pk", None) else None
     one = subjects[0] if subjects is not None and len(subjects) == 1 else ""
     ids = resource_ids
-    sequences = []
     with transaction.atomic():
-        for code, names in sorted(fields_read.items()):
-            evidence = evidence_append(
-                at=now,
-                consumer_id=consumer.pk,
-                actor_id=actor_id,
-                resource_id=ids[code],
-                purpose=purpose,
-                fields=names,
-                subject=str(one)[:64],
-                request={
-                    "consumer": consumer.code,
-                    "resource": code,
-                    "rule": parsed.code,
-                    "version": number,
+        appended = evidence_append_many(
+            [
+                {
+                    "at": now,
+                    "consumer_id": consumer.pk,
+                    "actor_id": actor_id,
+                    "resource_id": ids[code],
                     "purpose": purpose,
-                    "on": on.isoformat(),
-                    "subjects": len(subjects) if subjects is not None else None,
-                    "eligible_only": eligible_only,
-                    "parameters": parameters,
                     "fields": names,
-                    "at": now.isoformat(),
-                },
-                response_hash=response_hash,
-                rows=len(rows),
-            )
-            sequences.append(evidence.sequence)
+                    "subject": str(one)[:64],
+                    "request": {
+                        "consumer": consumer.code,
+                        "resource": code,
+                        "rule": parsed.code,
+                        "version": number,
+                        "purpose": purpose,
+                        "on": on.isoformat(),
+                        "subjects": len(subjects) if subjects is not None else None,
+                        "eligible_only": eligible_only,
+                        "parameters": parameters,
+                        "fields": names,
+                        "at": now.isoformat(),
+                    },
+                    "response_hash": response_hash,
+                    "rows": len(rows),
+                }
+                for code, names in sorted(fields_read.items())
+            ]
+        )
+        sequences = [evidence.sequence for evidence in appended]
         audit_record(
             actor=actor,
             action="rules.batch_read",

@@ -168,6 +168,37 @@ def _fallback(application: Application, *, data: dict[str, Any], actor: Any) -> 
     return application
 
 
+def _decide(application: Application, *, explanations: list[Any], actor: Any) -> Application | None:
+    """Approve at once or leave to a handler (inside the caller's transaction). None when
+    approved (the caller reads the application again)."""
+    from yiwang.cases.services import case_transition_system
+
+    matter, case = application.matter, application.case
+    if not explanations:
+        message = _("The rule found no record of the applicant in the shared data.")
+        return _fallback(application, data={"code": matter.instant_rule, "error": message}, actor=actor)
+    data = explanation_data(explanations[0])
+    if not data["eligible"]:
+        return _fallback(application, data=data, actor=actor)
+    try:
+        with transaction.atomic():  # a savepoint: a refused approval leaves the rest
+            Application.objects.filter(pk=application.pk).update(
+                instant=INSTANT_APPROVED, instant_explanation=data
+            )
+            case_transition_system(
+                case=case,
+                transition="instant_approve",
+                actor=actor,
+                expected_version=case.version,
+                note=_("Approved at once: every condition of rule %(rule)s is met.")
+                % {"rule": data["title"]},
+            )
+    except DomainError as error:
+        case.refresh_from_db()
+        return _fallback(application, data={**data, "error": error.message}, actor=actor)
+    return None
+
+
 def application_instant_decide(
     *, application: Application, actor: Any = INSTANT_ACTOR, on: datetime.date | None = None
 ) -> Application:
@@ -177,16 +208,14 @@ def application_instant_decide(
     "approved"; otherwise, or if the data cannot be read or the approval is refused, the
     application stays for a human with `instant` = "fallback" and the explanation (or the
     error) in `instant_explanation`. The shared data are read first; then one transaction
-    writes the read's evidence, the decision and its effects together. Only a submitted application of a rules-approvable matter is
-    decided; anything else is returned unchanged."""
-    from yiwang.cases.services import case_transition_system
+    writes the decision, its effects and the read's evidence together. Only a submitted
+    application of a rules-approvable matter is decided; anything else is returned unchanged."""
     from yiwang.rules.services import definition_of, rule_explain_read, rule_in_force
 
     matter = application.matter
     if not matter.instant_rule or application.instant or application.case.state != states.SUBMITTED:
         return application
     on = on or timezone.localdate()
-    case = application.case
     # The rule is read before the write transaction opens (a refused read is audited by the
     # rules engine in its own transaction, as before): the transaction — SQLite's write lock,
     # the heads of the evidence chain and of the audit log — holds only the writes.
@@ -207,29 +236,12 @@ def application_instant_decide(
                 application, data={"code": matter.instant_rule, "error": error.message}, actor=actor
             )
     with transaction.atomic():
-        read.evidence_record()  # the read's evidence, with the decision taken from it
-        if not explanations:
-            message = _("The rule found no record of the applicant in the shared data.")
-            return _fallback(application, data={"code": matter.instant_rule, "error": message}, actor=actor)
-        data = explanation_data(explanations[0])
-        if not data["eligible"]:
-            return _fallback(application, data=data, actor=actor)
-        try:
-            with transaction.atomic():  # a savepoint: a refused approval leaves the rest
-                Application.objects.filter(pk=application.pk).update(
-                    instant=INSTANT_APPROVED, instant_explanation=data
-                )
-                case_transition_system(
-                    case=case,
-                    transition="instant_approve",
-                    actor=actor,
-                    expected_version=case.version,
-                    note=_("Approved at once: every condition of rule %(rule)s is met.")
-                    % {"rule": data["title"]},
-                )
-        except DomainError as error:
-            case.refresh_from_db()
-            return _fallback(application, data={**data, "error": error.message}, actor=actor)
+        decided = _decide(application, explanations=explanations, actor=actor)
+        # The read's evidence, with the decision taken from it: appended last, so that the
+        # evidence chain's head is held only from here to the commit.
+        read.evidence_record()
+        if decided is not None:
+            return decided
     application.refresh_from_db()
     return application
 

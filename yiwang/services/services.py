@@ -217,10 +217,30 @@ def form_autofill(*, matter: Matter, applicant: Applicant, actor: Any) -> Filled
     """Fill every field of the matter's form that the exchange can supply for this applicant,
     reading as the matter's department, with the purpose recorded on each read. A field the
     department may not read (no grant, a closed field) is left for the applicant; nothing is
-    refused. Fields read by another field's value (`subject_from`) are filled after it."""
-    from yiwang.exchange.selectors import exchange_read, resource_readable
+    refused. Fields read by another field's value (`subject_from`) are filled after it. The
+    evidence rows of the reads are appended together, once all are made (EvidenceBatch); if
+    the catalog or a grant changed meanwhile, the form is filled again."""
+    from yiwang.exchange.evidence import StaleCatalog
+    from yiwang.exchange.selectors import READ_ATTEMPTS, EvidenceBatch, exchange_cache_clear
 
     fields = list(matter.form_fields.all())
+    for _attempt in range(READ_ATTEMPTS):
+        batch = EvidenceBatch()
+        filled = _autofill(matter=matter, fields=fields, applicant=applicant, actor=actor, batch=batch)
+        try:
+            batch.record()
+        except StaleCatalog:
+            exchange_cache_clear()
+            continue
+        return filled
+    raise Conflict(_("The catalog is changing; read again."))
+
+
+def _autofill(
+    *, matter: Matter, fields: list[FormField], applicant: Applicant, actor: Any, batch: Any
+) -> FilledForm:
+    from yiwang.exchange.selectors import exchange_read, resource_readable
+
     filled = FilledForm(fields=fields)
     consumer = matter.department
     purpose = AUTOFILL_PURPOSE % matter.name
@@ -257,6 +277,7 @@ def form_autofill(*, matter: Matter, applicant: Applicant, actor: Any) -> Filled
                     fields=wanted,
                     actor=actor,
                     page_size=1,
+                    batch=batch,
                 )
             except (Forbidden, NotFound, FieldErrors):
                 continue
