@@ -113,6 +113,22 @@ def test_a_bad_id_number_names_the_field_and_an_unknown_one_is_not_found(world):
         applicant_at_window(clerk=world.clerk, subject_key=number)
 
 
+def test_a_mistyped_check_digit_that_makes_a_well_formed_uscc_is_named_as_the_id_numbers_mistake(world):
+    from stdnum.cn import ric, uscc
+
+    # An ID number (萍乡 安源区, born 1980-01-dd) whose wrong check digit makes a valid USCC.
+    body, wrong = next(
+        (body, digit)
+        for body in (f"36030219800101{order:03d}" for order in range(100, 999))
+        for digit in "0123456789"
+        if digit != ric.calc_check_digit(body) and uscc.is_valid(body + digit)
+    )
+    with pytest.raises(FieldErrors) as typo:
+        applicant_at_window(clerk=world.clerk, subject_key=body + wrong)
+    assert typo.value.errors[0][0] == ("subject_key",)
+    assert "check digit" in typo.value.errors[0][1]
+
+
 def test_a_person_without_a_login_is_refused_with_the_reason(granted):
     world = granted
     walk_in = PersonFactory(name="王建国")

@@ -74,6 +74,24 @@ def subject_key_parse(subject_key: str) -> tuple[str, str]:
             raise FieldErrors.single("subject_key", problem.message) from None
 
 
+def _person_typo_raise(key: str) -> None:
+    """About one ID number in 31 with a mistyped check digit is a well-formed USCC. When no
+    enterprise holds it and it is an ID number but for its check digit (a known division, a
+    real birth date), the clerk most likely mistyped an ID number: say so, naming the field."""
+    from stdnum.cn import ric
+
+    if len(key) != 18 or not key[:17].isdigit():
+        return
+    try:
+        resident_id_parse(key[:17] + ric.calc_check_digit(key))
+    except IdentifierError:
+        return  # not an ID number with another check digit either: a USCC nobody holds
+    try:
+        resident_id_parse(key)
+    except IdentifierError as error:
+        raise FieldErrors.single("subject_key", error.message) from None
+
+
 @dataclass(frozen=True)
 class WindowApplicant:
     """The applicant as the window shows them: what the clerk needs (name, the key they typed,
@@ -118,6 +136,7 @@ def applicant_present_at_window(*, clerk: Any, subject_key: str) -> WindowApplic
     else:
         enterprise = Enterprise.objects.select_related("legal_representative__user").filter(uscc=key).first()
         if enterprise is None:
+            _person_typo_raise(key)
             raise NotFound(_("No enterprise with this USCC is in the registry."))
         agency = enterprise.agents.select_related("user").order_by("id").first()
         user = agency.user if agency is not None else None
