@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 
+from tests.core.open_transaction import while_a_transaction_is_open
 from yiwang.core.audit import GENESIS, audit_record, audit_verify, entry_hash
 from yiwang.core.models import AuditEntry, AuditHead
 
@@ -212,39 +213,13 @@ def test_concurrent_appends_keep_one_unbroken_chain():
 def test_an_open_transaction_does_not_hold_the_chain_on_postgresql():
     """A transaction that has written an entry and not committed yet does not make another
     writer wait: the head is taken only while sealing, just before commit."""
-    import threading
-
-    from django.db import connections
-
     if connection.vendor != "postgresql":
         pytest.skip("SQLite has one writer at a time whatever the chain does")
-    written, release, done = threading.Event(), threading.Event(), []
-
-    def slow():
-        try:
-            with transaction.atomic():
-                audit_record(actor="slow", action="thing.create")
-                written.set()
-                release.wait(10)
-        finally:
-            connections.close_all()
-
-    def quick():
-        try:
-            written.wait(10)
-            with transaction.atomic():
-                audit_record(actor="quick", action="thing.create")
-            done.append(not release.is_set())  # committed while "slow" still held its transaction
-        finally:
-            release.set()
-            connections.close_all()
-
-    threads = [threading.Thread(target=slow), threading.Thread(target=quick)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(20)
-    assert done == [True]
+    found = while_a_transaction_is_open(
+        lambda: audit_record(actor="slow", action="thing.create"),
+        lambda: audit_record(actor="quick", action="thing.create"),
+    )
+    assert found["second committed first"] is True
     assert list(AuditEntry.objects.order_by("sequence").values_list("actor_label", flat=True)) == [
         "quick",
         "slow",

@@ -1,10 +1,9 @@
 """Work done just before COMMIT (`before_commit`) and counters (yiwang/core/db.py)."""
 
-import threading
-
 import pytest
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, connection, transaction
 
+from tests.core.open_transaction import while_a_transaction_is_open
 from yiwang.cases.models import CaseCounter
 from yiwang.core.db import counter_next
 from yiwang.core.models import AuditEntry
@@ -50,30 +49,8 @@ def test_counters_count_from_one_per_key_or_on_from_the_row_they_had():
 def test_an_open_transaction_does_not_hold_a_counter_on_postgresql():
     if connection.vendor != "postgresql":
         pytest.skip("SQLite has one writer at a time whatever the counter does")
-    taken, release, numbers = threading.Event(), threading.Event(), {}
-
-    def slow():
-        try:
-            with transaction.atomic():
-                numbers["slow"] = counter_next(CaseCounter, {"year": 2027})
-                taken.set()
-                release.wait(10)
-        finally:
-            connections.close_all()
-
-    def quick():
-        try:
-            taken.wait(10)
-            with transaction.atomic():
-                numbers["quick"] = counter_next(CaseCounter, {"year": 2027})
-            numbers["quick first"] = not release.is_set()  # committed while "slow" held its transaction
-        finally:
-            release.set()
-            connections.close_all()
-
-    threads = [threading.Thread(target=slow), threading.Thread(target=quick)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(20)
-    assert numbers == {"slow": 1, "quick": 2, "quick first": True}
+    found = while_a_transaction_is_open(
+        lambda: counter_next(CaseCounter, {"year": 2027}),
+        lambda: counter_next(CaseCounter, {"year": 2027}),
+    )
+    assert found == {"first": 1, "second": 2, "second committed first": True}

@@ -137,7 +137,8 @@ def scan_settings(cursor, whole: bool = True):
             for name, value in POSTGRES_SCAN.items():
                 cursor.execute(f"SHOW {name}")
                 before[name] = str(cursor.fetchone()[0])
-                cursor.execute(f"SET {name} = %s", [value])
+                # set_config, not SET: SET takes no bound parameters (server-side binding)
+                cursor.execute("SELECT set_config(%s, %s, false)", [name, str(value)])
         yield
     finally:
         for name, value in before.items():
@@ -145,7 +146,7 @@ def scan_settings(cursor, whole: bool = True):
                 cursor.execute(f"PRAGMA {name} = {int(value)}")
                 continue
             try:
-                cursor.execute(f"SET {name} = %s", [value])
+                cursor.execute("SELECT set_config(%s, %s, false)", [name, value])
             except DatabaseError:  # a failed transaction: its rollback puts the setting back
                 break
 

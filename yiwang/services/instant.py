@@ -207,8 +207,8 @@ def application_instant_decide(
     → `instant_approve` (the certificate is issued in the same transaction) and `instant` =
     "approved"; otherwise, or if the data cannot be read or the approval is refused, the
     application stays for a human with `instant` = "fallback" and the explanation (or the
-    error) in `instant_explanation`. The shared data are read first; then one transaction
-    writes the decision, its effects and the read's evidence together. Only a submitted
+    error) in `instant_explanation`. The shared data are read and the read's evidence appended
+    first; then one transaction writes the decision and its effects. Only a submitted
     application of a rules-approvable matter is decided; anything else is returned unchanged."""
     from yiwang.rules.services import definition_of, rule_explain_read, rule_in_force
 
@@ -235,11 +235,12 @@ def application_instant_decide(
             return _fallback(
                 application, data={"code": matter.instant_rule, "error": error.message}, actor=actor
             )
+    # The read's evidence, in a transaction of its own as every exchange read's is: it is kept
+    # whatever becomes of the decision, and the decision's transaction never holds the
+    # evidence chain's head (on PostgreSQL a lock every reader waits for).
+    read.evidence_record()
     with transaction.atomic():
         decided = _decide(application, explanations=explanations, actor=actor)
-        # The read's evidence, with the decision taken from it: appended last, so that the
-        # evidence chain's head is held only from here to the commit.
-        read.evidence_record()
         if decided is not None:
             return decided
     application.refresh_from_db()
