@@ -210,6 +210,18 @@ def test_concurrent_appends_keep_one_unbroken_chain():
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_transaction_after_one_rolled_back_seals_only_its_own_entries():
+    with pytest.raises(RuntimeError), transaction.atomic():
+        audit_record(actor="test", action="thing.create", object_id=1)
+        raise RuntimeError("service failed")
+    with transaction.atomic():
+        kept = audit_record(actor="test", action="thing.create", object_id=2)
+    assert kept.sequence == 1
+    assert list(AuditEntry.objects.values_list("object_id", flat=True)) == ["2"]
+    assert audit_verify() == (1, [])
+
+
+@pytest.mark.django_db(transaction=True)
 def test_an_open_transaction_does_not_hold_the_chain_on_postgresql():
     """A transaction that has written an entry and not committed yet does not make another
     writer wait: the head is taken only while sealing, just before commit."""

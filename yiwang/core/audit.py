@@ -164,9 +164,7 @@ def audit_record(
 
     with unit_of_work(wrapper):
         entry.save(force_insert=True)
-        if not hasattr(wrapper, "audit_pending"):
-            wrapper.audit_pending = []
-        wrapper.audit_pending.append((set(wrapper.savepoint_ids), entry))
+        wrapper.transaction_state.setdefault("audit", []).append((set(wrapper.savepoint_ids), entry))
         before_commit("audit", _seal_pending)
     return entry
 
@@ -175,7 +173,7 @@ def _seal_pending() -> None:
     """Seal the entries this connection's transaction wrote, leaving out those written inside a
     savepoint that was rolled back."""
     wrapper = connections[DEFAULT_DB_ALIAS]
-    pending, wrapper.audit_pending = getattr(wrapper, "audit_pending", []), []
+    pending = wrapper.transaction_state.pop("audit", [])
     void = wrapper.savepoints_rolled_back
     _seal([entry for savepoints, entry in pending if not savepoints & void])
 

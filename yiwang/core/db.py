@@ -47,6 +47,9 @@ class BeforeCommitMixin:
         # The savepoints rolled back in the current transaction: work registered inside one
         # of them (`savepoint_ids` at the time, as Django's on_commit keeps) is void.
         self.savepoints_rolled_back: set[str] = set()
+        # What the current transaction's before-commit work needs to know (the audit entries
+        # to seal), by key: emptied when the transaction ends, committed or rolled back.
+        self.transaction_state: dict[str, Any] = {}
 
     def before_commit(self, key: str, callback: Callable[[], None]) -> None:
         if not self.in_atomic_block:
@@ -72,13 +75,17 @@ class BeforeCommitMixin:
             except Exception:
                 self._before_commit.clear()
                 raise
-        self.savepoints_rolled_back.clear()
+        self._transaction_end()
         return super().commit()
 
     def rollback(self):
         self._before_commit.clear()
-        self.savepoints_rolled_back.clear()
+        self._transaction_end()
         return super().rollback()
+
+    def _transaction_end(self) -> None:
+        self.savepoints_rolled_back.clear()
+        self.transaction_state.clear()
 
     def savepoint_rollback(self, sid):
         self.savepoints_rolled_back.add(sid)
@@ -95,7 +102,7 @@ class BeforeCommitMixin:
 
     def close(self):
         self._before_commit.clear()
-        self.savepoints_rolled_back.clear()
+        self._transaction_end()
         return super().close()
 
 
