@@ -15,9 +15,14 @@ from tests.exchange.conftest import FIELDS, ID_A
 from yiwang.core.audit import GENESIS
 from yiwang.core.models import AuditEntry
 from yiwang.exchange import evidence, services
-from yiwang.exchange.evidence import catalog_version_bump, evidence_chain_verify, evidence_verify
+from yiwang.exchange.evidence import (
+    StaleCatalog,
+    catalog_version_bump,
+    evidence_chain_verify,
+    evidence_verify,
+)
 from yiwang.exchange.models import EvidenceHead, ExchangeRead
-from yiwang.exchange.selectors import ReadRefused, exchange_read
+from yiwang.exchange.selectors import EvidenceBatch, ReadRefused, exchange_read
 
 pytestmark = pytest.mark.django_db
 PURPOSE = "低保核查"
@@ -203,3 +208,26 @@ def test_concurrent_readers_keep_one_unbroken_chain(hub, granted):
     assert errors == []
     assert evidence_chain_verify() == (40, [])
     assert sorted(ExchangeRead.objects.values_list("sequence", flat=True)) == list(range(1, 41))
+
+
+def test_a_batch_of_reads_appends_its_rows_together_once_recorded(hub, granted):
+    _chain(hub, granted, n=1)
+    batch = EvidenceBatch()
+    results = [read(hub, hub.consumer, batch=batch) for _ in range(3)]
+    assert all(result.rows and result.evidence is None for result in results)
+    assert ExchangeRead.objects.count() == 1  # nothing appended before record()
+    appended = batch.record()
+    assert [row.sequence for row in appended] == [2, 3, 4]
+    rows = list(ExchangeRead.objects.order_by("id"))
+    assert [row.pk for row in rows[1:]] == [row.pk for row in appended]
+    assert rows[2].previous_hash == rows[1].hash
+    assert evidence_chain_verify() == (4, [])
+
+
+def test_a_batch_read_under_a_catalog_changed_since_is_not_recorded(hub, granted):
+    batch = EvidenceBatch()
+    read(hub, hub.consumer, batch=batch)
+    catalog_version_bump()  # a grant or a field changed before the batch was recorded
+    with pytest.raises(StaleCatalog):
+        batch.record()
+    assert not ExchangeRead.objects.exists()

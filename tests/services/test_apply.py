@@ -61,6 +61,25 @@ def test_autofill_share_on_a_known_matter_without_and_with_grants(world):
     assert reads.exists() and all("经济困难的高龄老年人津贴" in read.purpose for read in reads)
 
 
+def test_autofill_reads_again_when_the_catalog_changed_before_its_evidence_was_recorded(world, monkeypatch):
+    from yiwang.exchange.evidence import catalog_version_bump
+    from yiwang.exchange.selectors import EvidenceBatch
+
+    real, records = EvidenceBatch.record, []
+
+    def record(batch):
+        records.append(len(batch.reads))
+        if len(records) == 1:
+            catalog_version_bump()  # a grant changed after the reads, before their evidence
+        return real(batch)
+
+    monkeypatch.setattr(EvidenceBatch, "record", record)
+    filled = _fill(world, world.subsidy)
+    assert filled.values["name"] == "李秀英"
+    assert len(records) == 2 and records[0] == records[1] > 0  # read twice, recorded once
+    assert ExchangeRead.objects.filter(consumer__code="MZ").count() == records[1]
+
+
 def test_the_owner_reads_everything_and_a_property_is_followed_by_its_unit_number(world):
     filled = _fill(world, world.transfer)  # 不动产登记中心 owns the property registers
     assert filled.values["unit_number"] == world.flat.unit_number
