@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.files.base import File
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,7 +27,7 @@ from yiwang.cases.taskqueue import task_enqueue
 from yiwang.cases.types import CaseType, Escalation, Limit, case_type_get, case_types
 from yiwang.core.audit import _actor_parts, audit_record
 from yiwang.core.calendar import WorkingDayCalendar, add_working_hours, working_hours_between
-from yiwang.core.db import counter_next
+from yiwang.core.db import counter_next, unit_of_work
 from yiwang.core.errors import Conflict, FieldErrors, Forbidden, NotFound
 from yiwang.core.models import Department
 
@@ -125,7 +125,8 @@ def case_open(
     case_warn_at, case_deadline = _deadline_pair(
         case_limit or kind.case_limit, now, kind.warning_share, calendar
     )
-    with transaction.atomic():
+    # Checked above, only writes below: part of the caller's transaction, without a savepoint.
+    with unit_of_work(connection):
         case = Case.objects.create(
             type_code=kind.code,
             reference=_reference_next(kind, now),

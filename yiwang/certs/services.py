@@ -11,7 +11,7 @@ import datetime
 import secrets
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,7 +25,7 @@ from yiwang.certs.models import (
     Seal,
 )
 from yiwang.core.audit import audit_record
-from yiwang.core.db import counter_next
+from yiwang.core.db import counter_next, unit_of_work
 from yiwang.core.errors import Conflict, ErrorCollector, FieldErrors, NotFound
 from yiwang.core.ids import IdentifierError, resident_id_parse, uscc_validate
 from yiwang.core.masking import mask_id_number
@@ -291,7 +291,8 @@ def certificate_issue(
     errors.raise_if_any()
     assert seal is not None
     private_key = crypto.private_key_decrypt(seal.private_key_encrypted)
-    with transaction.atomic():
+    # Checked above, only writes below: part of the caller's transaction, without a savepoint.
+    with unit_of_work(connection):
         number = _number_next(certificate_type, now.astimezone(timezone.get_current_timezone()).year)
         payload = documents.canonical(
             documents.payload_build(

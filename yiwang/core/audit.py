@@ -199,18 +199,27 @@ def _seal(entries: list[AuditEntry]) -> None:
             entry.sequence, entry.previous_hash = number, previous
             entry.hash = previous = entry_hash(entry)
             links += [entry.pk, entry.sequence, entry.previous_hash, entry.hash]
-        cast = "::bigint" if connection.vendor == "postgresql" else ""
+        postgres = connection.vendor == "postgresql"
+        cast = "::bigint" if postgres else ""
         values = ", ".join([f"(%s{cast}, %s{cast}, %s, %s)"] * len(entries))
-        cursor.execute(
-            f"WITH v (id, sequence, previous_hash, hash) AS (VALUES {values})"  # noqa: S608
-            f" UPDATE {entry_table} SET sequence = v.sequence, previous_hash = v.previous_hash, hash = v.hash"
-            f" FROM v WHERE {entry_table}.id = v.id AND {entry_table}.sequence IS NULL RETURNING {entry_table}.id",
-            links,
+        rows = f"v (id, sequence, previous_hash, hash) AS (VALUES {values})"
+        link = (
+            f"UPDATE {entry_table} SET sequence = v.sequence, previous_hash = v.previous_hash, hash = v.hash"  # noqa: S608
+            f" FROM v WHERE {entry_table}.id = v.id AND {entry_table}.sequence IS NULL RETURNING {entry_table}.id"
         )
-        missing = len(entries) - len(cursor.fetchall())
-        if missing:
-            raise DatabaseError(f"audit: {missing} of the entries to seal are missing")
-        cursor.execute(f"UPDATE {head_table} SET hash = %s WHERE id = 1", [previous])  # noqa: S608
+        move = f"UPDATE {head_table} SET hash = %s WHERE id = 1"  # noqa: S608
+        if postgres:  # links and head in one statement: one round trip less with the head locked
+            cursor.execute(
+                f"WITH {rows}, linked AS ({link}) {move} RETURNING (SELECT count(*) FROM linked)",
+                [*links, previous],
+            )
+            sealed = cursor.fetchone()[0]
+        else:  # (SQLite has no data-modifying WITH)
+            cursor.execute(f"WITH {rows} {link}", links)
+            sealed = len(cursor.fetchall())
+            cursor.execute(move, [previous])
+        if sealed != len(entries):
+            raise DatabaseError(f"audit: {len(entries) - sealed} of the entries to seal are missing")
 
 
 @dataclass(frozen=True)

@@ -289,8 +289,18 @@ def evidence_append_many(
                 values += [*params, sequence, previous_hash, seal]
                 sealed.append((sequence, request_hash, response_hash, seal))
                 previous_hash = seal
-            cursor.execute(insert, values)  # all rows in one statement: the head is held briefly
-            ids = {sequence: pk for pk, sequence in cursor.fetchall()}
+            move = _sql(f"UPDATE {HEAD_TABLE} SET hash = %s WHERE id = 1")  # noqa: S608
+            if postgres:  # rows and head in one statement: one round trip less with the head locked
+                cursor.execute(
+                    f"WITH ins AS ({insert}) {move}"
+                    " RETURNING (SELECT json_agg(json_build_array(id, sequence)) FROM ins)",
+                    [*values, previous_hash],
+                )
+                ids = {sequence: pk for pk, sequence in cursor.fetchone()[0]}
+            else:  # all rows in one statement (SQLite has no data-modifying WITH)
+                cursor.execute(insert, values)
+                ids = {sequence: pk for pk, sequence in cursor.fetchall()}
+                cursor.execute(move, [previous_hash])
             appended = [
                 Evidence(
                     pk=ids[sequence],
@@ -301,7 +311,6 @@ def evidence_append_many(
                 )
                 for sequence, request, response, seal in sealed
             ]
-            cursor.execute(_sql(f"UPDATE {HEAD_TABLE} SET hash = %s WHERE id = 1"), [previous_hash])  # noqa: S608
         finally:
             cursor.close()
     return appended
