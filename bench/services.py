@@ -2,7 +2,8 @@
 over the demo catalog, and the demo auto-fill share.
 
     .venv/bin/python bench/services.py [--backend both|sqlite|postgres] [--persons 3000]
-        [--applicants 20] [--submissions 5] [--runs 3] [--searches 500] [--mode both|processes|threads]
+        [--applicants 20] [--submissions 5] [--runs 3] [--searches 500] [--mode all|server|processes|threads]
+        [--workers N]
         [--postgres postgres://postgres@127.0.0.1:5432] [--write]
 
 Each backend runs in a child process on a fresh database: SQLite in a temporary YIWANG_VAR_DIR,
@@ -12,12 +13,18 @@ script). The demo city is built with the demo's own seeds (not timed): `seed --p
 
 - instant approval (秒批) end to end: --applicants applicants (each a citizen owning a flat and
   holding its 不动产权证书, so the 无证办理 check passes) start together and each submits
-  不动产登记资料查询 --submissions times through the service function `application_submit`,
-  each with its own database connection, not through HTTP. Two ways (--mode both, the default):
-  `processes` forks one process per applicant — several workers on the machine's CPUs, as a
-  server (gunicorn) runs them: this is the headline `instant_approval_p95_seconds`; `threads`
-  runs them as threads of one process, where one GIL serialises all Python work (reported as
-  `instant_approval_p95_seconds_<backend>_threads`). The in-process task runner is off
+  不动产登记资料查询 --submissions times, one after the other, through the service function
+  `application_submit` (not through HTTP). Three ways (--mode all, the default):
+  `server` (the headline `instant_approval_p95_seconds`): the applicants are clients of a
+  server run as `yiwang serve` runs gunicorn — --workers worker processes (its default,
+  YIWANG_WORKERS or 2) of SERVE_THREADS threads each, each thread with its own database
+  connection, warm (one untimed submission each); an applicant's submission is timed from
+  sending it to the answer, the wait for a free worker thread included. `processes`: one
+  process per applicant, as if each had a server worker of its own — 20 workers and 20
+  database backends on the machine's CPUs, more than a server would run on them
+  (`instant_approval_p95_seconds_<backend>_processes`). `threads`: one thread per applicant
+  in one process, where one GIL serialises all Python work
+  (`instant_approval_p95_seconds_<backend>_threads`). The in-process task runner is off
   (YIWANG_TASK_RUNNER=off): notices are queued, not delivered, during the timings. Timed from
   the call to its return with the application approved by rule and its certificate issued
   (auto-fill reads, the 无证办理 check, the case, the rule explained under the department's
@@ -57,6 +64,7 @@ PROJECT_DIR = BENCH_DIR.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
 from bench._common import load_average, machine, section_write  # noqa: E402
+from yiwang.cli import SERVE_THREADS, serve_workers  # noqa: E402
 
 MATTER = "不动产登记资料查询"
 BASELINE_CODE = "BENCH-BASELINE-0150"
@@ -164,26 +172,28 @@ def _baseline(matter):
     return matter
 
 
-def _series(matter, user, submissions: int, tag: str, expect_certificate: bool) -> list[tuple[float, str]]:
-    """One applicant submitting `submissions` times, one after the other: (seconds, error)."""
+def _submit(matter, user, key: str, expect_certificate: bool) -> tuple[float, str]:
+    """One submission: (seconds, error)."""
     from yiwang.services.services import application_submit
 
-    results = []
-    for number in range(submissions):
-        started = time.perf_counter()
-        try:
-            application = application_submit(
-                matter=matter,
-                actor=user,
-                values={"reason": "查询本人不动产登记结果"},
-                submission_key=f"{tag}-{user.pk}-{number}",
-            )
-            ok = bool(application.certificate_number) if expect_certificate else bool(application.pk)
-            error = "" if ok else f"not approved at once: {application.instant_explanation}"
-        except Exception as exception:  # noqa: BLE001 - counted and shown
-            error = repr(exception) or "error"
-        results.append((time.perf_counter() - started, error))
-    return results
+    started = time.perf_counter()
+    try:
+        application = application_submit(
+            matter=matter, actor=user, values={"reason": "查询本人不动产登记结果"}, submission_key=key
+        )
+        ok = bool(application.certificate_number) if expect_certificate else bool(application.pk)
+        error = "" if ok else f"not approved at once: {application.instant_explanation}"
+    except Exception as exception:  # noqa: BLE001 - counted and shown
+        error = repr(exception) or "error"
+    return time.perf_counter() - started, error
+
+
+def _series(matter, user, submissions: int, tag: str, expect_certificate: bool) -> list[tuple[float, str]]:
+    """One applicant submitting `submissions` times, one after the other: (seconds, error)."""
+    return [
+        _submit(matter, user, f"{tag}-{user.pk}-{number}", expect_certificate)
+        for number in range(submissions)
+    ]
 
 
 def _process_work(barrier, queue, matter, user, submissions, tag, expect_certificate) -> None:
@@ -196,16 +206,124 @@ def _process_work(barrier, queue, matter, user, submissions, tag, expect_certifi
         connection.close()
 
 
+def _server_worker(
+    requests, responses, matter, users: dict, threads: int, tag: str, expect_certificate
+) -> None:
+    """One worker process of `yiwang serve` (gunicorn): `threads` threads, each with its own
+    database connection, taking requests in turn. Each thread first makes one submission of its
+    own (not timed: a worker's connection and caches are warm once it has served a request),
+    then reports ready."""
+    from django.db import connection
+
+    def serve(number: int) -> None:
+        try:
+            first = next(iter(users.values()))
+            _submit(matter, first, f"{tag}-warm-{os.getpid()}-{number}", expect_certificate)
+            responses.put(("ready", None))
+            while (request := requests.get()) is not None:
+                ticket, user_pk, key = request
+                responses.put((ticket, _submit(matter, users[user_pk], key, expect_certificate)))
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=serve, args=(number,)) for number in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+
+def _server_round(
+    matter, users, submissions: int, tag: str, expect_certificate: bool, workers: int, threads: int
+) -> list[tuple[float, str]]:
+    """The applicants as clients of a server run as `yiwang serve` runs it: `workers` worker
+    processes of `threads` threads each. Each applicant sends a request, waits for its answer,
+    sends the next; timed from sending to the answer (the wait for a free worker included)."""
+    import itertools
+    import multiprocessing
+
+    from django.db import connections
+
+    context = multiprocessing.get_context("fork")
+    connections.close_all()  # each worker thread opens its own
+    requests, responses = context.Queue(), context.Queue()
+    by_pk = {user.pk: user for user in users}
+    processes = [
+        context.Process(
+            target=_server_worker,
+            args=(requests, responses, matter, by_pk, threads, f"{tag}-{number}", expect_certificate),
+        )
+        for number in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    for _ in range(workers * threads):
+        assert responses.get()[0] == "ready"
+    waiting: dict[int, tuple[threading.Event, list]] = {}
+    lock = threading.Lock()
+    tickets = itertools.count()
+
+    def answers() -> None:
+        while (answer := responses.get()) is not None:
+            ticket, result = answer
+            with lock:
+                event, slot = waiting.pop(ticket)
+            slot.append(result)
+            event.set()
+
+    results: list[tuple[float, str]] = []
+    barrier = threading.Barrier(len(users))
+
+    def applicant(user) -> None:
+        barrier.wait()
+        for number in range(submissions):
+            event, slot = threading.Event(), []
+            with lock:
+                ticket = next(tickets)
+                waiting[ticket] = (event, slot)
+            started = time.perf_counter()
+            requests.put((ticket, user.pk, f"{tag}-{user.pk}-{number}"))
+            event.wait()
+            seconds = time.perf_counter() - started
+            with lock:
+                results.append((seconds, slot[0][1]))
+
+    reader = threading.Thread(target=answers)
+    reader.start()
+    clients = [threading.Thread(target=applicant, args=(user,)) for user in users]
+    for client in clients:
+        client.start()
+    for client in clients:
+        client.join()
+    responses.put(None)
+    reader.join()
+    for _ in range(workers * threads):
+        requests.put(None)
+    for process in processes:
+        process.join()
+    return results
+
+
 def _round(
-    matter, users, submissions: int, tag: str, expect_certificate: bool, mode: str = "threads"
+    matter,
+    users,
+    submissions: int,
+    tag: str,
+    expect_certificate: bool,
+    mode: str = "threads",
+    workers: int = 2,
 ) -> tuple[list[float], int]:
-    """Every user in its own thread (or process), each with its own database connection, all
-    started together; each submits `submissions` times. Returns the durations (s) and the number
-    of failures."""
+    """The applicants submitting together, each `submissions` times; returns the durations (s)
+    and the number of failures. Mode `server`: as clients of worker processes run as `yiwang
+    serve` runs them (_server_round); `processes`: each applicant in a process of its own with
+    its own database connection, as if each had a server worker to itself; `threads`: each in a
+    thread of this process, with its own connection."""
     from django.db import connection, connections
 
     results: list[tuple[float, str]] = []
-    if mode == "processes" and len(users) > 1:
+    if mode == "server":
+        results = _server_round(matter, users, submissions, tag, expect_certificate, workers, SERVE_THREADS)
+    elif mode == "processes" and len(users) > 1:
         import multiprocessing
 
         context = multiprocessing.get_context("fork")
@@ -284,14 +402,18 @@ def child(args: argparse.Namespace) -> int:
     cpu_started = time.process_time()
     _round(matter, users[:1], 5, "cpu", True)
     cpu_ms = (time.process_time() - cpu_started) / 5 * 1000
-    modes = ["processes", "threads"] if args.mode == "both" else [args.mode]
+    modes = ["server", "processes", "threads"] if args.mode == "all" else [args.mode]
     by_mode: dict[str, dict[str, float | str]] = {}
     failures = alone_failed
     for mode in modes:
         instant_p95, baseline_p95, instant_all = [], [], []
         for run in range(args.runs):
-            durations, failed = _round(matter, users, args.submissions, f"{mode}{run}", True, mode)
-            base, base_failed = _round(baseline, users, args.submissions, f"base-{mode}{run}", False, mode)
+            durations, failed = _round(
+                matter, users, args.submissions, f"{mode}{run}", True, mode, args.workers
+            )
+            base, base_failed = _round(
+                baseline, users, args.submissions, f"base-{mode}{run}", False, mode, args.workers
+            )
             instant_p95.append(p95(durations))
             baseline_p95.append(p95(base))
             instant_all += durations
@@ -397,10 +519,16 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
         "--mode",
-        choices=["both", "processes", "threads"],
-        default="both",
-        help="concurrent applicants as processes (like server workers; the headline) and/or as threads of one "
-        "process (one GIL)",
+        choices=["all", "server", "processes", "threads"],
+        default="all",
+        help="the applicants as clients of worker processes run as `yiwang serve` runs them (the headline), "
+        "each in a process of its own, each in a thread of one process (one GIL); all: the three",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=serve_workers(),
+        help="server mode: worker processes (as `yiwang serve`)",
     )
     parser.add_argument("--searches", type=int, default=500)
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432", help="server URL, no db")
@@ -452,12 +580,15 @@ def main() -> int:
                 "",
                 f"{machine()}; {datetime.date.today().isoformat()}; load {load_before} / {load_after} (2 CPUs "
                 f"shared with other work). 秒批 of 不动产登记资料查询 end to end (submit → approved by rule → "
-                f"certificate issued), {args.applicants} concurrent applicants, each its own applicant and database "
-                f"connection, service function `application_submit`, {args.submissions} submissions each per run, "
-                f"median of {args.runs} runs' p95; baseline: the same form without 秒批. Mode `processes`: one "
-                f"process per applicant (server workers, the headline `instant_approval_p95_seconds`); `threads`: "
-                f"threads of one process (one GIL). Alone: one applicant at a time; CPU: the process's CPU time "
-                f"per 秒批 submission, alone.",
+                f"certificate issued), {args.applicants} concurrent applicants, each its own applicant, service "
+                f"function `application_submit`, {args.submissions} submissions each per run, one after the "
+                f"other, median of {args.runs} runs' p95; baseline: the same form without 秒批. Mode `server` "
+                f"(the headline `instant_approval_p95_seconds`): the applicants are clients of {args.workers} "
+                f"worker processes × {SERVE_THREADS} threads, as `yiwang serve` runs gunicorn by default, each "
+                f"thread with its own warm database connection; timed from sending to the answer, the wait for a "
+                f"free worker included. `processes`: one process and connection per applicant (20 workers on 2 "
+                f"CPUs); `threads`: one thread per applicant in one process (one GIL). Alone: one applicant at a "
+                f"time; CPU: the process's CPU time per 秒批 submission, alone.",
                 "",
                 "| backend | mode | runs p95 (s) | 秒批 p95 (s) | p50 (s) | submit only p95 (s) | ratio | alone p95 (s) "
                 "| CPU (ms) | failures | search p95 (ms) | auto-fill |",

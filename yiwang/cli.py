@@ -24,11 +24,20 @@ def _prepare_dirs() -> None:
         os.makedirs(folder, exist_ok=True)
 
 
+# How `yiwang serve` runs gunicorn: worker processes (YIWANG_WORKERS), each with this many
+# threads. bench/services.py serves its concurrent applicants the same way.
+SERVE_THREADS = 4
+
+
+def serve_workers() -> int:
+    return int(os.environ.get("YIWANG_WORKERS", "2"))
+
+
 def serve(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="yiwang serve", description="Run the web server (gunicorn).")
     parser.add_argument("--host", default=os.environ.get("YIWANG_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("YIWANG_PORT", "8000")))
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("YIWANG_WORKERS", "2")))
+    parser.add_argument("--workers", type=int, default=serve_workers())
     args = parser.parse_args(argv)
     _setup()
     _prepare_dirs()
@@ -45,7 +54,7 @@ def serve(argv: list[str]) -> int:
         "--workers",
         str(args.workers),
         "--threads",
-        "4",
+        str(SERVE_THREADS),
         "--access-logfile",
         "-",
         "--logger-class",
