@@ -80,6 +80,38 @@ def test_a_wait_for_a_thread_of_the_same_process_gives_up_its_place_after_the_ti
     assert len(entered) == 1 and 0.25 <= entered[0] - started < 2
 
 
+def test_a_thread_waiting_for_a_thread_of_the_same_process_is_woken_by_its_release(tmp_path, monkeypatch):
+    from yiwang.core.sqlite import base
+
+    path = str(tmp_path / "db.sqlite3.writelock")
+    events = queue.Queue()
+    polls = []
+    real_sleep = time.sleep
+
+    def sleep(seconds):
+        if threading.current_thread().name == "waiter" and seconds > 0:  # not _writer's own sleep(0)
+            polls.append(seconds)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(base.time, "sleep", sleep)
+    holder = WriteQueue(path, timeout=10)
+    holder.enter()
+    waiter = threading.Thread(
+        target=_writer, args=(WriteQueue(path, timeout=10), "next", 0.0, 0.0, events), name="waiter"
+    )
+    waiter.start()
+    assert events.get(timeout=5)[1] == "asked"
+    with pytest.raises(queue.Empty):  # it waits while the ticket before is held …
+        events.get(timeout=0.3)
+    left = time.monotonic()
+    holder.leave()
+    holder.close()
+    waiter.join(5)
+    entered = events.get(timeout=1)
+    assert entered[1] == "in" and entered[2] >= left  # … and goes in once it is released,
+    assert polls == []  # woken by the release, not by polling
+
+
 @pytest.mark.django_db
 def test_the_configured_sqlite_database_queues_its_writers():
     if connection.vendor != "sqlite":

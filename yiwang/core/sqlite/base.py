@@ -20,8 +20,9 @@ open-file-description record locks on a file next to the database (`<name>.write
 A writer waits in the kernel for the ticket before it when that ticket is another process's:
 it is woken the moment the ticket is released, and it does not take the CPU from the
 transaction it waits for. When another thread of the same process is queued too (it could be
-the one holding a transaction while waiting for this thread), the wait polls and ends after the
-connection's timeout.
+the one holding a transaction while waiting for this thread), the wait ends after the
+connection's timeout at the latest: woken by the release when the ticket before is a thread's
+of this process (as in a gunicorn worker's threads), polling otherwise.
 
 The lock only orders writers; SQLite's own lock still keeps them apart. So whatever goes wrong
 with the queue — a wait that timed out, a lock file that cannot be opened, a ticket's slot still
@@ -67,6 +68,9 @@ def _lock(fd: int, kind: int, offset: int, *, wait: bool) -> bool:
 
 _queued = 0  # tickets of this process's connections not yet released
 _queued_lock = threading.Lock()
+# The slots of this process's tickets, each with the event set when its ticket is released: a
+# thread whose ticket comes next is woken by it, not by polling.
+_released: dict[int, threading.Event] = {}
 
 
 def _queued_add(count: int) -> None:
@@ -82,6 +86,7 @@ def _others_of_this_process_queued() -> bool:
 def _forked() -> None:
     global _queued
     _queued = 0  # the parent's tickets are not the child's
+    _released.clear()
 
 
 os.register_at_fork(after_in_child=_forked)
@@ -117,6 +122,7 @@ class WriteQueue:
                 if not _lock(fd, fcntl.F_WRLCK, slot, wait=False):
                     return  # the slot of a ticket 65,536 back is still held: no place in the queue
                 self._slot = slot
+                _released[slot] = threading.Event()
                 _queued_add(1)
             finally:
                 _lock(fd, fcntl.F_UNLCK, 0, wait=True)
@@ -135,7 +141,8 @@ class WriteQueue:
             _lock(fd, fcntl.F_UNLCK, slot, wait=True)
             return
         # Another thread of this process is queued or inside: it may be waiting for this one
-        # (a thread holding a transaction while another writes), so the wait is bounded. A
+        # (a thread holding a transaction while another writes), so the wait is bounded. When
+        # the ticket before is this process's, its release wakes this thread; otherwise a
         # blocking wait cannot be given a timeout, so it polls: the order is kept by the
         # tickets, the polling only decides how soon this one notices.
         deadline = time.monotonic() + self.timeout
@@ -144,9 +151,14 @@ class WriteQueue:
             if _lock(fd, fcntl.F_WRLCK, slot, wait=False):
                 _lock(fd, fcntl.F_UNLCK, slot, wait=True)
                 return
-            if time.monotonic() >= deadline:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 return
-            time.sleep(pause)
+            released = _released.get(slot)
+            if released is not None:
+                released.wait(min(left, 0.05))
+                continue
+            time.sleep(min(pause, left))
             pause = min(pause * 2, 0.005)
 
     def leave(self) -> None:
@@ -155,6 +167,9 @@ class WriteQueue:
             _queued_add(-1)
             with contextlib.suppress(OSError):  # the descriptor is gone, and its locks with it
                 _lock(self._fd, fcntl.F_UNLCK, slot, wait=True)
+            released = _released.pop(slot, None)
+            if released is not None:
+                released.set()
 
     def close(self) -> None:
         self.leave()
