@@ -16,7 +16,8 @@ from yiwang.cases.models import Case
 from yiwang.certs.models import Certificate
 from yiwang.certs.seed import certs_seed
 from yiwang.core.errors import Conflict, FieldErrors
-from yiwang.core.models import Department, Role
+from yiwang.core.models import AuditEntry, Department, Role
+from yiwang.registry.models import HouseholdMember, Person, Relation
 from yiwang.services import bundles
 from yiwang.services import cases as states
 from yiwang.services.bundles_feeds import birth_record_push
@@ -279,6 +280,8 @@ def test_newborn_releases_medical_insurance_and_card_together_after_the_househol
         "medical": "waiting",
         "card": "waiting",
     }
+    child_number = world.birth["child_id_number"]
+    assert not Person.objects.filter(id_number=child_number).exists()
     decide(world, body, "household")
     body = status(world.citizen, reference)
     assert states_of(body) == {
@@ -287,6 +290,14 @@ def test_newborn_releases_medical_insurance_and_card_together_after_the_househol
         "medical": "running",
         "card": "running",
     }
+    # 出生登记 entered the child in the population register, in the mother's household.
+    child = Person.objects.select_related("membership__household").get(id_number=child_number)
+    assert (child.name, child.sex, child.birth_date.isoformat()) == ("李小萌", "F", world.birth["birth_date"])
+    assert child.membership.household == world.person.membership.household
+    assert child.membership.relation == Relation.DAUGHTER
+    assert AuditEntry.objects.filter(
+        action="household.member_add", object_id=str(child.membership.household_id)
+    ).exists()
     decide(world, body, "card")
     assert status(world.citizen, reference)["state"] == "in_progress"
     decide(world, body, "medical")
@@ -320,6 +331,35 @@ def test_a_rejected_step_stops_the_later_steps_and_the_applicant_sees_why(bundle
     html = page.content.decode()
     assert reason in html and 'data-state="blocked"' in html
     assert "未开始：前序环节未通过（交易备案）" in html
+
+
+def test_registering_a_newborn_whose_id_number_is_taken_refuses_the_approval_naming_the_field(bundled):
+    world = bundled
+    body = submit(world.citizen, "newborn", newborn_values()).json()
+    decide(world, body, "birth")
+    body = status(world.citizen, body["reference"])
+    PersonFactory(id_number=world.birth["child_id_number"])  # registered elsewhere meanwhile
+    step = steps_by_code(body)["household"]
+    client = client_for(world.handlers[step["department"]])
+    case = Case.objects.get(reference=step["reference"])
+    accepted = post(
+        client,
+        f"/api/cases/{case.pk}/transitions",
+        {"transition": "accept", "expected_version": case.version},
+    ).json()
+    refused = post(
+        client,
+        f"/api/cases/{case.pk}/transitions",
+        {"transition": "approve", "expected_version": accepted["version"]},
+    )
+    assert refused.status_code == 422, refused.content
+    assert "child_id_number" in refused.content.decode()
+    case.refresh_from_db()
+    assert case.state != states.APPROVED  # nothing half-written: no certificate, no member
+    assert not Certificate.objects.filter(
+        holder=world.birth["child_id_number"], certificate_type__code="HKDJ"
+    ).exists()
+    assert not HouseholdMember.objects.filter(person__id_number=world.birth["child_id_number"]).exists()
 
 
 def test_newborn_medical_insurance_failing_does_not_stop_the_card(bundled):

@@ -144,6 +144,38 @@ def person_create(*, actor: Any, data: dict[str, Any]) -> Person:
 
 
 @transaction.atomic
+def household_member_add(*, actor: Any, household: Household, data: dict[str, Any], relation: str) -> Person:
+    """Register a new person (a newborn's 出生登记) as a member of `household`: the person's
+    fields as `person_create` takes them (division and address default to the household's);
+    `relation` to the head is any code but the head's. Refused with the field named, nothing
+    written, when the person is already registered or a field is wrong."""
+    errors = ErrorCollector()
+    if relation not in Relation.values or relation == Relation.HEAD:
+        errors.add("relation", _("Unknown relation code %(code)s.") % {"code": relation})
+    fields: dict[str, Any] = {}
+    try:
+        fields = person_validate(
+            {
+                **data,
+                "division": data.get("division") or household.division.code,
+                "address": data.get("address") or household.address,
+            }
+        )
+    except FieldErrors as person_errors:
+        errors.errors.extend(person_errors.errors)
+    errors.raise_if_any()
+    person = Person.objects.create(**fields)
+    HouseholdMember.objects.create(household=household, person=person, relation=relation)
+    audit_record(
+        actor=actor,
+        action="household.member_add",
+        target=household,
+        after={"person": mask_id_number(person.id_number), "relation": relation},
+    )
+    return person
+
+
+@transaction.atomic
 def household_create(*, actor: Any, data: dict[str, Any]) -> Household:
     """Create a household with its members. `data["members"]` is a list of
     {person fields…, "relation": code} or {"id_number": existing, "relation": code};

@@ -1007,6 +1007,85 @@ def _conclude(
     )
 
 
+# 出生登记: approving a matter that issues this certificate (户口登记证明) registers the child.
+HOUSEHOLD_REGISTRATION = "HKDJ"
+# The form's relation to the head (its choices) → the register's relation code (GB/T 4761).
+CHILD_RELATIONS = {
+    "子": "20",
+    "女": "30",
+    "孙子": "40",
+    "孙女": "40",
+    "外孙子": "40",
+    "外孙女": "40",
+    "其他": "99",
+}
+# The register's person fields ← the form's fields about the child.
+CHILD_FIELDS = {
+    "id_number": "child_id_number",
+    "name": "child_name",
+    "sex": "child_sex",
+    "birth_date": "child_birth_date",
+}
+SEXES = {"男": "M", "女": "F", "M": "M", "F": "F"}
+
+
+@effect_register
+def household_registration_on_approval(
+    *, application: Application, case: Any, transition: str, actor: Any, note: str
+) -> None:
+    """出生登记 approved (by a handler or by rule): the child is entered in the population
+    register, in the household the applicant belongs to, with the relation the form gives, in
+    the approval's transaction; from then on the registry's shared resources (ga.persons,
+    ga.household_members) serve the child like anyone registered, so the later steps of
+    新生儿出生一件事 read the child from them. A child already registered in that household is
+    left alone; anything the register refuses (an ID number registered elsewhere, a birth date
+    that does not match it, an applicant in no household) refuses the approval, the form's
+    field named."""
+    from yiwang.registry.models import HouseholdMember, Person
+    from yiwang.registry.services import household_member_add
+
+    if (
+        transition not in ("approve", "instant_approve")
+        or case.state != states.APPROVED
+        or application.matter.certificate_type != HOUSEHOLD_REGISTRATION
+    ):
+        return
+    values = application.values or {}
+    child_number = str(values.get("child_id_number") or application.subject_key).upper()
+    membership = (
+        HouseholdMember.objects.select_related("household__division")
+        .filter(person__id_number=str(values.get("id_number") or "").upper())
+        .first()
+    )
+    if membership is None:
+        raise FieldErrors.single(
+            "household_number",
+            _(
+                "The applicant belongs to no household in the population register: the child cannot be registered."
+            ),
+        )
+    household = membership.household
+    if Person.objects.filter(id_number=child_number, membership__household=household).exists():
+        return
+    data = {name: values.get(field) for name, field in CHILD_FIELDS.items()}
+    data["id_number"] = child_number
+    data["sex"] = SEXES.get(str(data.get("sex") or ""), "")
+    try:
+        household_member_add(
+            actor=actor,
+            household=household,
+            data=data,
+            relation=CHILD_RELATIONS.get(str(values.get("relation") or ""), ""),
+        )
+    except FieldErrors as refused:
+        raise FieldErrors(
+            [
+                ((CHILD_FIELDS.get(str(path[0]), str(path[0])) if path else "relation",), message)
+                for path, message in refused.errors
+            ]
+        ) from refused
+
+
 @effect_register
 def bundle_step_moved(*, application: Application, case: Any, transition: str, actor: Any, note: str) -> None:
     """When a step of a bundle ends (approved, or ended unapproved), move the bundle on."""
