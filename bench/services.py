@@ -2,7 +2,7 @@
 over the demo catalog, and the demo auto-fill share.
 
     .venv/bin/python bench/services.py [--backend both|sqlite|postgres] [--persons 3000]
-        [--applicants 20] [--submissions 5] [--runs 3] [--searches 500] [--mode all|server|processes|threads]
+        [--applicants 20] [--submissions 5] [--runs 3] [--searches 500] [--mode all|http|server|processes|threads]
         [--workers N]
         [--postgres postgres://postgres@127.0.0.1:5432] [--write]
 
@@ -14,16 +14,18 @@ script). The demo city is built with the demo's own seeds (not timed): `seed --p
 - instant approval (秒批) end to end: --applicants applicants (each a citizen owning a flat and
   holding its 不动产权证书, so the 无证办理 check passes) start together and each submits
   不动产登记资料查询 --submissions times, one after the other, through the service function
-  `application_submit` (not through HTTP). Three ways (--mode all, the default):
-  `server` (the headline `instant_approval_p95_seconds`): the applicants are clients of a
-  server run as `yiwang serve` runs gunicorn — --workers worker processes (its default,
-  YIWANG_WORKERS or 2) of SERVE_THREADS threads each, each thread with its own database
-  connection, warm (one untimed submission each); an applicant's submission is timed from
-  sending it to the answer, the wait for a free worker thread included. `processes`: one
-  process per applicant, as if each had a server worker of its own — 20 workers and 20
-  database backends on the machine's CPUs, more than a server would run on them
-  (`instant_approval_p95_seconds_<backend>_processes`). `threads`: one thread per applicant
-  in one process, where one GIL serialises all Python work
+  `application_submit` or through the pages. Four ways (--mode all, the default):
+  `http` (the headline `instant_approval_p95_seconds`): gunicorn started as `yiwang serve`
+  starts it (`yiwang.cli.gunicorn_command`, --workers processes, default YIWANG_WORKERS or 2,
+  of YIWANG_THREADS threads, default 1); each applicant's browser (a cookie jar) logs in through
+  the login page, opens the matter's form (not timed), and all submit at the same moment:
+  timed from the POST to the application page, after the redirect, showing the certificate
+  number. `server`: the same workers, each request a call of the service function, each
+  applicant sending its next as soon as it has the answer, timed from sending to the answer
+  (the wait for a free worker included). `processes`: one process per applicant, as if each
+  had a server worker of its own — 20 workers and 20 database backends on the machine's CPUs,
+  more than a server would run on them (`instant_approval_p95_seconds_<backend>_processes`).
+  `threads`: one thread per applicant in one process, where one GIL serialises all Python work
   (`instant_approval_p95_seconds_<backend>_threads`). The in-process task runner is off
   (YIWANG_TASK_RUNNER=off): notices are queued, not delivered, during the timings. Timed from
   the call to its return with the application approved by rule and its certificate issued
@@ -57,16 +59,19 @@ import sys
 import tempfile
 import threading
 import time
+from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BENCH_DIR.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
 from bench._common import load_average, machine, section_write  # noqa: E402
-from yiwang.cli import SERVE_THREADS, serve_workers  # noqa: E402
+from yiwang.cli import gunicorn_command, serve_threads, serve_workers  # noqa: E402
 
 MATTER = "不动产登记资料查询"
+PASSWORD = "bench-password-1"
 BASELINE_CODE = "BENCH-BASELINE-0150"
 GOALS = {"instant_approval_p95_seconds": 1.0, "catalog_search_p95_ms": 50.0, "autofill_share": 0.70}
 
@@ -124,7 +129,7 @@ def _applicants(count: int) -> list:
         user = User.objects.filter(username=username).first() or user_create(
             actor="system:bench",
             username=username,
-            password="bench-password-1",
+            password=PASSWORD,
             roles=[(Role.CITIZEN, None, None)],
         )
         Person.objects.filter(pk=owner.person_id).update(user=user)
@@ -304,6 +309,151 @@ def _server_round(
     return results
 
 
+# --------------------------------------------------------------------------- through HTTP
+
+
+class _FormFields(HTMLParser):
+    """The fields a browser would send with a form: inputs (checked ones of radios and check
+    boxes), selected options, text areas."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self._select = self._text = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        name = attributes.get("name")
+        if tag == "input" and name and attributes.get("type") not in ("submit", "button", "file"):
+            if attributes.get("type") not in ("radio", "checkbox") or "checked" in attributes:
+                self.fields[name] = attributes.get("value") or ""
+        elif tag == "select" and name:
+            self._select = name
+            self.fields.setdefault(name, "")
+        elif tag == "option" and self._select and "selected" in attributes:
+            self.fields[self._select] = attributes.get("value") or ""
+        elif tag == "textarea" and name:
+            self._text = name
+            self.fields[name] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._text = None
+
+    def handle_data(self, data):
+        if self._text:
+            self.fields[self._text] += data
+
+
+def _form_fields(html: str, inside: str) -> dict[str, str]:
+    """The fields of the form containing the text `inside`."""
+    at = html.index(inside)
+    parser = _FormFields()
+    parser.feed(html[html.rfind("<form", 0, at) : html.index("</form>", at)])
+    return parser.fields
+
+
+class _Browser:
+    """One applicant's browser: a cookie jar, logged in through the login page."""
+
+    def __init__(self, base: str, username: str, password: str):
+        import http.cookiejar
+        import urllib.request
+
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        self.opener.addheaders = [("Accept-Language", "zh-hans")]
+        fields = _form_fields(self.get("/login/"), 'type="password"')
+        fields.update(username=username, password=password)
+        _url, _page = self.post("/login/", fields)
+        assert "/login/" not in _url, f"{username} could not log in"
+
+    def get(self, path: str) -> str:
+        return self.opener.open(self.base + path).read().decode()
+
+    def post(self, path: str, fields: dict[str, str]) -> tuple[str, str]:
+        import urllib.parse
+
+        response = self.opener.open(self.base + path, urllib.parse.urlencode(fields).encode())
+        return response.geturl(), response.read().decode()
+
+
+_server: dict[str, Any] = {}
+
+
+def _http_start(workers: int, threads: int, users) -> None:
+    """Run gunicorn as `yiwang serve` does, on a free port, and log the applicants in."""
+    import socket
+    import urllib.request
+
+    from django.core.management import call_command
+    from django.db import connections
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+    connections.close_all()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = gunicorn_command(host="127.0.0.1", port=port, workers=workers, threads=threads)
+    process = subprocess.Popen(command, cwd=PROJECT_DIR, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(base + "/login/", timeout=1).read()
+            break
+        except OSError:
+            time.sleep(0.1)
+    _server.update(
+        process=process, browsers={user.pk: _Browser(base, user.username, PASSWORD) for user in users}
+    )
+
+
+def _http_stop() -> None:
+    process = _server.pop("process", None)
+    if process is not None:
+        process.terminate()
+        process.wait(30)
+    _server.clear()
+
+
+def _http_round(matter, users, submissions: int, expect_certificate: bool) -> list[tuple[float, str]]:
+    """Each applicant opens the matter's form in the browser (not timed); then all submit it at
+    the same moment, `submissions` times: timed from the POST to the application page, after
+    the redirect, showing the certificate number."""
+    path = f"/services/matters/{matter.code}/apply/"
+    results: list[tuple[float, str]] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(len(users))
+
+    def applicant(user) -> None:
+        browser = _server["browsers"][user.pk]
+        for _ in range(submissions):
+            fields = _form_fields(browser.get(path), 'name="submission_key"')
+            fields["f_reason"] = "查询本人不动产登记结果"
+            barrier.wait()
+            started = time.perf_counter()
+            try:
+                url, page = browser.post(path, fields)
+                shown = "/services/applications/" in url and (not expect_certificate or "BDCCXZM-" in page)
+                error = "" if shown else f"no application page with a certificate: {url}"
+            except Exception as exception:  # noqa: BLE001 - counted and shown
+                error = repr(exception)
+            seconds = time.perf_counter() - started
+            with lock:
+                results.append((seconds, error))
+
+    clients = [threading.Thread(target=applicant, args=(user,)) for user in users]
+    for client in clients:
+        client.start()
+    for client in clients:
+        client.join()
+    return results
+
+
 def _round(
     matter,
     users,
@@ -322,7 +472,9 @@ def _round(
 
     results: list[tuple[float, str]] = []
     if mode == "server":
-        results = _server_round(matter, users, submissions, tag, expect_certificate, workers, SERVE_THREADS)
+        results = _server_round(matter, users, submissions, tag, expect_certificate, workers, serve_threads())
+    elif mode == "http":
+        results = _http_round(matter, users, submissions, expect_certificate)
     elif mode == "processes" and len(users) > 1:
         import multiprocessing
 
@@ -402,11 +554,13 @@ def child(args: argparse.Namespace) -> int:
     cpu_started = time.process_time()
     _round(matter, users[:1], 5, "cpu", True)
     cpu_ms = (time.process_time() - cpu_started) / 5 * 1000
-    modes = ["server", "processes", "threads"] if args.mode == "all" else [args.mode]
+    modes = ["http", "server", "processes", "threads"] if args.mode == "all" else [args.mode]
     by_mode: dict[str, dict[str, float | str]] = {}
     failures = alone_failed
     for mode in modes:
         instant_p95, baseline_p95, instant_all = [], [], []
+        if mode == "http":
+            _http_start(args.workers, serve_threads(), users)
         for run in range(args.runs):
             durations, failed = _round(
                 matter, users, args.submissions, f"{mode}{run}", True, mode, args.workers
@@ -425,6 +579,8 @@ def child(args: argparse.Namespace) -> int:
                 file=sys.stderr,
                 flush=True,
             )
+        if mode == "http":
+            _http_stop()
         by_mode[mode] = {
             "p95": round(statistics.median(instant_p95), 3),
             "p50": round(statistics.median(instant_all), 3),
@@ -519,10 +675,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
         "--mode",
-        choices=["all", "server", "processes", "threads"],
+        choices=["all", "http", "server", "processes", "threads"],
         default="all",
-        help="the applicants as clients of worker processes run as `yiwang serve` runs them (the headline), "
-        "each in a process of its own, each in a thread of one process (one GIL); all: the three",
+        help="the applicants' browsers against gunicorn run as `yiwang serve` runs it (the headline); as "
+        "clients of worker processes run the same way, calling the service function; each in a process of "
+        "its own; each in a thread of one process (one GIL); all: the four",
     )
     parser.add_argument(
         "--workers",
@@ -580,15 +737,17 @@ def main() -> int:
                 "",
                 f"{machine()}; {datetime.date.today().isoformat()}; load {load_before} / {load_after} (2 CPUs "
                 f"shared with other work). 秒批 of 不动产登记资料查询 end to end (submit → approved by rule → "
-                f"certificate issued), {args.applicants} concurrent applicants, each its own applicant, service "
-                f"function `application_submit`, {args.submissions} submissions each per run, one after the "
-                f"other, median of {args.runs} runs' p95; baseline: the same form without 秒批. Mode `server` "
-                f"(the headline `instant_approval_p95_seconds`): the applicants are clients of {args.workers} "
-                f"worker processes × {SERVE_THREADS} threads, as `yiwang serve` runs gunicorn by default, each "
-                f"thread with its own warm database connection; timed from sending to the answer, the wait for a "
-                f"free worker included. `processes`: one process and connection per applicant (20 workers on 2 "
-                f"CPUs); `threads`: one thread per applicant in one process (one GIL). Alone: one applicant at a "
-                f"time; CPU: the process's CPU time per 秒批 submission, alone.",
+                f"certificate issued), {args.applicants} concurrent applicants, each its own applicant, "
+                f"{args.submissions} submissions each per run, median of {args.runs} runs' p95; baseline: the "
+                f"same form without 秒批. Mode `http` (the headline `instant_approval_p95_seconds`): gunicorn run "
+                f"as `yiwang serve` runs it ({args.workers} workers × {serve_threads()} threads); each applicant's "
+                f"browser (logged in through the login page) opens the form, then all submit it at the same "
+                f"moment; timed from the POST to the application page showing the certificate number. `server`: "
+                f"the same workers, each request a call of the service function `application_submit`, each "
+                f"applicant sending its next as soon as it has the answer; timed from sending to the answer, the "
+                f"wait for a free worker included. `processes`: one process and connection per applicant (20 "
+                f"workers on 2 CPUs); `threads`: one thread per applicant in one process (one GIL). Alone: one "
+                f"applicant at a time; CPU: the process's CPU time per 秒批 submission, alone.",
                 "",
                 "| backend | mode | runs p95 (s) | 秒批 p95 (s) | p50 (s) | submit only p95 (s) | ratio | alone p95 (s) "
                 "| CPU (ms) | failures | search p95 (ms) | auto-fill |",
