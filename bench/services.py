@@ -177,6 +177,15 @@ def _baseline(matter):
     return matter
 
 
+def _together(function, items) -> None:
+    """Run function(item) for every item, each in a thread of its own, and wait for them all."""
+    threads = [threading.Thread(target=function, args=(item,)) for item in items]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def _submit(matter, user, key: str, expect_certificate: bool) -> tuple[float, str]:
     """One submission: (seconds, error)."""
     from yiwang.services.services import application_submit
@@ -231,11 +240,7 @@ def _server_worker(
         finally:
             connection.close()
 
-    workers = [threading.Thread(target=serve, args=(number,)) for number in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    _together(serve, range(threads))
 
 
 def _server_round(
@@ -295,11 +300,7 @@ def _server_round(
 
     reader = threading.Thread(target=answers)
     reader.start()
-    clients = [threading.Thread(target=applicant, args=(user,)) for user in users]
-    for client in clients:
-        client.start()
-    for client in clients:
-        client.join()
+    _together(applicant, users)
     responses.put(None)
     reader.join()
     for _ in range(workers * threads):
@@ -446,11 +447,7 @@ def _http_round(matter, users, submissions: int, expect_certificate: bool) -> li
             with lock:
                 results.append((seconds, error))
 
-    clients = [threading.Thread(target=applicant, args=(user,)) for user in users]
-    for client in clients:
-        client.start()
-    for client in clients:
-        client.join()
+    _together(applicant, users)
     return results
 
 
@@ -508,11 +505,7 @@ def _round(
             finally:
                 connection.close()
 
-        threads = [threading.Thread(target=work, args=(user,)) for user in users]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        _together(work, users)
     failures = [error for _seconds, error in results if error]
     for error in failures[:3]:
         print(f"  failure: {error[:300]}", file=sys.stderr)

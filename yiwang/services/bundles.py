@@ -1009,15 +1009,15 @@ def _conclude(
 
 # 出生登记: approving a matter that issues this certificate (户口登记证明) registers the child.
 HOUSEHOLD_REGISTRATION = "HKDJ"
-# The form's relation to the head (its choices) → the register's relation code (GB/T 4761).
+# The form's relation to the head (its choices) → the register's relation (GB/T 4761), by name.
 CHILD_RELATIONS = {
-    "子": "20",
-    "女": "30",
-    "孙子": "40",
-    "孙女": "40",
-    "外孙子": "40",
-    "外孙女": "40",
-    "其他": "99",
+    "子": "SON",
+    "女": "DAUGHTER",
+    "孙子": "GRANDCHILD",
+    "孙女": "GRANDCHILD",
+    "外孙子": "GRANDCHILD",
+    "外孙女": "GRANDCHILD",
+    "其他": "OTHER",
 }
 # The register's person fields ← the form's fields about the child.
 CHILD_FIELDS = {
@@ -1041,7 +1041,7 @@ def household_registration_on_approval(
     left alone; anything the register refuses (an ID number registered elsewhere, a birth date
     that does not match it, an applicant in no household) refuses the approval, the form's
     field named."""
-    from yiwang.registry.models import HouseholdMember, Person
+    from yiwang.registry.models import HouseholdMember, Person, Relation
     from yiwang.registry.services import household_member_add
 
     if (
@@ -1075,7 +1075,7 @@ def household_registration_on_approval(
             actor=actor,
             household=household,
             data=data,
-            relation=CHILD_RELATIONS.get(str(values.get("relation") or ""), ""),
+            relation=Relation.__members__.get(CHILD_RELATIONS.get(str(values.get("relation") or ""), ""), ""),
         )
     except FieldErrors as refused:
         raise FieldErrors(
